@@ -1,0 +1,44 @@
+//! Read-only views of any bytes-like argument, without copying.
+
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+/// A borrowed bytes-like argument: `bytes` directly, anything else through the
+/// buffer protocol (bytearray, memoryview, array...), which must be C-contiguous.
+pub enum CBuf<'a, 'py> {
+    Bytes(Borrowed<'a, 'py, PyBytes>),
+    Buffer(PyBuffer<u8>),
+}
+
+impl CBuf<'_, '_> {
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            CBuf::Bytes(b) => b.as_bytes(),
+            // SAFETY: the buffer is held (and its exporter locked against resizing)
+            // for as long as `self` lives, and it was checked to be C-contiguous.
+            CBuf::Buffer(b) => unsafe { std::slice::from_raw_parts(b.buf_ptr() as *const u8, b.len_bytes()) },
+        }
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for CBuf<'a, 'py> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(b) = obj.cast::<PyBytes>() {
+            return Ok(CBuf::Bytes(b));
+        }
+        let buf = PyBuffer::<u8>::get(&obj).map_err(|_| {
+            PyTypeError::new_err(format!(
+                "a bytes-like object is required, not '{}'",
+                obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            ))
+        })?;
+        if !buf.is_c_contiguous() {
+            return Err(PyTypeError::new_err("a C-contiguous buffer is required"));
+        }
+        Ok(CBuf::Buffer(buf))
+    }
+}
