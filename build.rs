@@ -28,6 +28,12 @@ fn main() {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .unwrap_or_default();
     println!("cargo:rustc-env=TLSBENCH_RUSTC_VERSION={}", version.trim());
-    println!("cargo:rustc-env=TLSBENCH_PROFILE={}", env::var("PROFILE").unwrap_or_default());
-    println!("cargo:rustc-env=TLSBENCH_TARGET={}", env::var("TARGET").unwrap_or_default());
+    println!(
+        "cargo:rustc-env=TLSBENCH_PROFILE={}",
+        env::var("PROFILE").unwrap_or_default()
+    );
+    println!(
+        "cargo:rustc-env=TLSBENCH_TARGET={}",
+        env::var("TARGET").unwrap_or_default()
+    );
 }

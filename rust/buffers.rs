@@ -18,7 +18,9 @@ impl CBuf<'_, '_> {
             CBuf::Bytes(b) => b.as_bytes(),
             // SAFETY: the buffer is held (and its exporter locked against resizing)
             // for as long as `self` lives, and it was checked to be C-contiguous.
-            CBuf::Buffer(b) => unsafe { std::slice::from_raw_parts(b.buf_ptr() as *const u8, b.len_bytes()) },
+            CBuf::Buffer(b) => unsafe {
+                std::slice::from_raw_parts(b.buf_ptr() as *const u8, b.len_bytes())
+            },
         }
     }
 }
@@ -33,7 +35,10 @@ impl<'a, 'py> FromPyObject<'a, 'py> for CBuf<'a, 'py> {
         let buf = PyBuffer::<u8>::get(&obj).map_err(|_| {
             PyTypeError::new_err(format!(
                 "a bytes-like object is required, not '{}'",
-                obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
             ))
         })?;
         if !buf.is_c_contiguous() {

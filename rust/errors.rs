@@ -18,8 +18,12 @@ impl From<RecordError> for PyErr {
             RecordError::BadRecordMac => BadRecordMac::new_err(()),
             RecordError::Overflow(m) => RecordOverflow::new_err(m),
             RecordError::Truncated(m) => TruncatedRecord::new_err(m),
-            RecordError::MissingContentType => MissingContentType::new_err("no content type in TLSInnerPlaintext"),
-            RecordError::SequenceOverflow => SequenceOverflow::new_err("sequence number exhausted; update the keys"),
+            RecordError::MissingContentType => {
+                MissingContentType::new_err("no content type in TLSInnerPlaintext")
+            }
+            RecordError::SequenceOverflow => {
+                SequenceOverflow::new_err("sequence number exhausted; update the keys")
+            }
             RecordError::Argument(m) => PyValueError::new_err(m),
         }
     }

@@ -53,7 +53,12 @@ pub fn tls12_prf(hash: Hash, secret: &[u8], label: &[u8], seed: &[u8], len: usiz
 }
 
 /// master_secret = PRF(pms, "master secret", client_random || server_random)[0..48]
-pub fn tls12_master_secret(hash: Hash, pms: &[u8], client_random: &[u8], server_random: &[u8]) -> Vec<u8> {
+pub fn tls12_master_secret(
+    hash: Hash,
+    pms: &[u8],
+    client_random: &[u8],
+    server_random: &[u8],
+) -> Vec<u8> {
     let seed = [client_random, server_random].concat();
     tls12_prf(hash, pms, b"master secret", &seed, 48)
 }
@@ -82,7 +87,13 @@ pub fn tls12_key_block(
     }
     let (k, i) = (suite.aead.key_len(), suite.iv_len());
     let seed = [server_random, client_random].concat();
-    let block = tls12_prf(suite.hash, master_secret, b"key expansion", &seed, 2 * (k + i));
+    let block = tls12_prf(
+        suite.hash,
+        master_secret,
+        b"key expansion",
+        &seed,
+        2 * (k + i),
+    );
     Ok(Tls12Keys {
         client_key: block[..k].to_vec(),
         server_key: block[k..2 * k].to_vec(),
@@ -92,7 +103,12 @@ pub fn tls12_key_block(
 }
 
 /// Finished.verify_data = PRF(master_secret, label, Hash(handshake_messages))[0..12]
-pub fn tls12_verify_data(hash: Hash, master_secret: &[u8], label: &[u8], handshake_hash: &[u8]) -> Vec<u8> {
+pub fn tls12_verify_data(
+    hash: Hash,
+    master_secret: &[u8],
+    label: &[u8],
+    handshake_hash: &[u8],
+) -> Vec<u8> {
     tls12_prf(hash, master_secret, label, handshake_hash, 12)
 }
 
@@ -112,7 +128,9 @@ pub fn hkdf_extract(hash: Hash, salt: &[u8], ikm: &[u8]) -> Vec<u8> {
 
 pub fn hkdf_expand(hash: Hash, prk: &[u8], info: &[u8], len: usize) -> Result<Vec<u8>, KdfError> {
     if len > 255 * hash.output_len() {
-        return Err(KdfError::Length("HKDF-Expand output is limited to 255 * HashLen"));
+        return Err(KdfError::Length(
+            "HKDF-Expand output is limited to 255 * HashLen",
+        ));
     }
     let prk = hkdf::Prk::new_less_safe(hash.hkdf(), prk);
     let mut out = vec![0u8; len];
@@ -124,7 +142,13 @@ pub fn hkdf_expand(hash: Hash, prk: &[u8], info: &[u8], len: usize) -> Result<Ve
 }
 
 /// HKDF-Expand-Label(secret, label, context, length), RFC 8446 §7.1; `label` excludes "tls13 ".
-pub fn hkdf_expand_label(hash: Hash, secret: &[u8], label: &[u8], context: &[u8], len: usize) -> Result<Vec<u8>, KdfError> {
+pub fn hkdf_expand_label(
+    hash: Hash,
+    secret: &[u8],
+    label: &[u8],
+    context: &[u8],
+    len: usize,
+) -> Result<Vec<u8>, KdfError> {
     if len > 0xffff || label.len() + 6 > 255 || context.len() > 255 {
         return Err(KdfError::Length("HkdfLabel field out of range"));
     }
@@ -138,7 +162,12 @@ pub fn hkdf_expand_label(hash: Hash, secret: &[u8], label: &[u8], context: &[u8]
     hkdf_expand(hash, secret, &info, len)
 }
 
-pub fn derive_secret(hash: Hash, secret: &[u8], label: &[u8], transcript_hash: &[u8]) -> Result<Vec<u8>, KdfError> {
+pub fn derive_secret(
+    hash: Hash,
+    secret: &[u8],
+    label: &[u8],
+    transcript_hash: &[u8],
+) -> Result<Vec<u8>, KdfError> {
     hkdf_expand_label(hash, secret, label, transcript_hash, hash.output_len())
 }
 
@@ -151,7 +180,13 @@ pub fn tls13_traffic_keys(suite: &Suite, secret: &[u8]) -> Result<(Vec<u8>, Vec<
 
 /// application_traffic_secret_N+1 (RFC 8446 §7.2).
 pub fn tls13_next_secret(suite: &Suite, secret: &[u8]) -> Result<Vec<u8>, KdfError> {
-    hkdf_expand_label(suite.hash, secret, b"traffic upd", b"", suite.hash.output_len())
+    hkdf_expand_label(
+        suite.hash,
+        secret,
+        b"traffic upd",
+        b"",
+        suite.hash.output_len(),
+    )
 }
 
 /// The secrets, keys and IVs of one stage, both directions.
@@ -172,8 +207,10 @@ fn stage(suite: &Suite, secret: &[u8], labels: [&[u8]; 2], th: &[u8]) -> Result<
     let server_secret = derive_secret(h, secret, labels[1], th)?;
     let (client_key, client_iv) = tls13_traffic_keys(suite, &client_secret)?;
     let (server_key, server_iv) = tls13_traffic_keys(suite, &server_secret)?;
-    let client_finished_key = hkdf_expand_label(h, &client_secret, b"finished", b"", h.output_len())?;
-    let server_finished_key = hkdf_expand_label(h, &server_secret, b"finished", b"", h.output_len())?;
+    let client_finished_key =
+        hkdf_expand_label(h, &client_secret, b"finished", b"", h.output_len())?;
+    let server_finished_key =
+        hkdf_expand_label(h, &server_secret, b"finished", b"", h.output_len())?;
     Ok(Stage {
         client_secret,
         server_secret,
@@ -219,7 +256,9 @@ impl KeySchedule {
     }
 
     fn empty_hash(&self) -> Vec<u8> {
-        aws_lc_rs::digest::digest(self.suite.hash.digest(), b"").as_ref().to_vec()
+        aws_lc_rs::digest::digest(self.suite.hash.digest(), b"")
+            .as_ref()
+            .to_vec()
     }
 
     /// Handshake secret and the handshake traffic stage, from the (EC)DHE secret
@@ -255,7 +294,7 @@ impl KeySchedule {
         Ok(stage)
     }
 
-    fn from_master(&self, label: &[u8], th: &[u8]) -> Result<Vec<u8>, KdfError> {
+    fn derive_from_master(&self, label: &[u8], th: &[u8]) -> Result<Vec<u8>, KdfError> {
         match &self.master_secret {
             Some(ms) => derive_secret(self.suite.hash, ms, label, th),
             None => Err(KdfError::Order("the application stage comes first")),
@@ -263,11 +302,11 @@ impl KeySchedule {
     }
 
     pub fn exporter_master_secret(&self, th: &[u8]) -> Result<Vec<u8>, KdfError> {
-        self.from_master(b"exp master", th)
+        self.derive_from_master(b"exp master", th)
     }
 
     pub fn resumption_master_secret(&self, th: &[u8]) -> Result<Vec<u8>, KdfError> {
-        self.from_master(b"res master", th)
+        self.derive_from_master(b"res master", th)
     }
 }
 
@@ -289,7 +328,10 @@ mod tests {
         let salt = unhex("000102030405060708090a0b0c");
         let info = unhex("f0f1f2f3f4f5f6f7f8f9");
         let prk = hkdf_extract(Hash::Sha256, &salt, &ikm);
-        assert_eq!(prk, unhex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5"));
+        assert_eq!(
+            prk,
+            unhex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5")
+        );
         let okm = hkdf_expand(Hash::Sha256, &prk, &info, 42).unwrap();
         assert_eq!(
             okm,

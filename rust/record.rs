@@ -35,20 +35,45 @@ pub struct RecordProtector {
 }
 
 impl RecordProtector {
-    pub fn new(version: Version, suite: &'static Suite, key: &[u8], iv: &[u8], sequence: u64) -> Result<Self, RecordError> {
+    pub fn new(
+        version: Version,
+        suite: &'static Suite,
+        key: &[u8],
+        iv: &[u8],
+        sequence: u64,
+    ) -> Result<Self, RecordError> {
         if suite.version != version {
-            return Err(RecordError::Argument(format!("{} is not a TLS {} suite", suite.name, version_str(version))));
+            return Err(RecordError::Argument(format!(
+                "{} is not a TLS {} suite",
+                suite.name,
+                version_str(version)
+            )));
         }
         if key.len() != suite.aead.key_len() {
-            return Err(RecordError::Argument(format!("{} needs a {}-byte key", suite.name, suite.aead.key_len())));
+            return Err(RecordError::Argument(format!(
+                "{} needs a {}-byte key",
+                suite.name,
+                suite.aead.key_len()
+            )));
         }
         if iv.len() != suite.iv_len() {
-            return Err(RecordError::Argument(format!("{} needs a {}-byte IV", suite.name, suite.iv_len())));
+            return Err(RecordError::Argument(format!(
+                "{} needs a {}-byte IV",
+                suite.name,
+                suite.iv_len()
+            )));
         }
-        let unbound = UnboundKey::new(suite.aead.algorithm(), key).map_err(|_| RecordError::Argument("bad key".into()))?;
+        let unbound = UnboundKey::new(suite.aead.algorithm(), key)
+            .map_err(|_| RecordError::Argument("bad key".into()))?;
         let mut full_iv = [0u8; 12];
         full_iv[..iv.len()].copy_from_slice(iv);
-        Ok(RecordProtector { key: LessSafeKey::new(unbound), iv: full_iv, suite, version, sequence })
+        Ok(RecordProtector {
+            key: LessSafeKey::new(unbound),
+            iv: full_iv,
+            suite,
+            version,
+            sequence,
+        })
     }
 
     /// TLS 1.2 AES-GCM carries an 8-byte explicit nonce before the ciphertext.
@@ -61,7 +86,10 @@ impl RecordProtector {
 
     /// The bytes a record adds to its content: header, explicit nonce, tag (and TLS 1.3's type byte).
     pub fn overhead(&self) -> usize {
-        HEADER_LEN + self.explicit_nonce_len() + TAG_LEN + usize::from(self.version == Version::Tls13)
+        HEADER_LEN
+            + self.explicit_nonce_len()
+            + TAG_LEN
+            + usize::from(self.version == Version::Tls13)
     }
 
     /// Length of the record that `seal_into` writes for `len` bytes of content.
@@ -95,7 +123,13 @@ impl RecordProtector {
     }
 
     /// Seal `data` into one record written to `out` (exactly `sealed_len` bytes).
-    pub fn seal_into(&mut self, content_type: u8, data: &[u8], padding: usize, out: &mut [u8]) -> Result<(), RecordError> {
+    pub fn seal_into(
+        &mut self,
+        content_type: u8,
+        data: &[u8],
+        padding: usize,
+        out: &mut [u8],
+    ) -> Result<(), RecordError> {
         if data.len() > MAX_PLAINTEXT {
             return Err(RecordError::Overflow("plaintext longer than 2^14 bytes"));
         }
@@ -104,7 +138,9 @@ impl RecordProtector {
         }
         let total = self.sealed_len(data.len(), padding);
         if self.version == Version::Tls13 && data.len() + 1 + padding > MAX_PLAINTEXT + 1 {
-            return Err(RecordError::Overflow("TLSInnerPlaintext longer than 2^14 + 1 bytes"));
+            return Err(RecordError::Overflow(
+                "TLSInnerPlaintext longer than 2^14 + 1 bytes",
+            ));
         }
         debug_assert_eq!(out.len(), total);
         let seq = self.take_sequence()?;
@@ -113,7 +149,13 @@ impl RecordProtector {
         let (header, body) = out.split_at_mut(HEADER_LEN);
         match self.version {
             Version::Tls13 => {
-                header.copy_from_slice(&[APPLICATION_DATA, 3, 3, (body_len >> 8) as u8, body_len as u8]);
+                header.copy_from_slice(&[
+                    APPLICATION_DATA,
+                    3,
+                    3,
+                    (body_len >> 8) as u8,
+                    body_len as u8,
+                ]);
                 let (ct, extra_and_tag) = body.split_at_mut(data.len());
                 // TLSInnerPlaintext: content || type || zeros (RFC 8446 §5.2)
                 let mut extra = [0u8; 257];
@@ -128,11 +170,24 @@ impl RecordProtector {
                     &heap
                 };
                 self.key
-                    .seal_out_of_place_scatter(nonce, Aad::from(&*header), data, ct, extra_in, extra_and_tag)
+                    .seal_out_of_place_scatter(
+                        nonce,
+                        Aad::from(&*header),
+                        data,
+                        ct,
+                        extra_in,
+                        extra_and_tag,
+                    )
                     .map_err(|_| RecordError::Argument("seal failed".into()))
             }
             Version::Tls12 => {
-                header.copy_from_slice(&[content_type, 3, 3, (body_len >> 8) as u8, body_len as u8]);
+                header.copy_from_slice(&[
+                    content_type,
+                    3,
+                    3,
+                    (body_len >> 8) as u8,
+                    body_len as u8,
+                ]);
                 let explicit = self.explicit_nonce_len();
                 body[..explicit].copy_from_slice(&seq.to_be_bytes()[..explicit]);
                 let aad = tls12_aad(seq, content_type, LEGACY_VERSION, data.len());
@@ -151,10 +206,14 @@ impl RecordProtector {
         }
         let len = u16::from_be_bytes([buf[3], buf[4]]) as usize;
         if len > MAX_CIPHERTEXT {
-            return Err(RecordError::Overflow("ciphertext longer than 2^14 + 256 bytes"));
+            return Err(RecordError::Overflow(
+                "ciphertext longer than 2^14 + 256 bytes",
+            ));
         }
         if buf.len() < HEADER_LEN + len {
-            return Err(RecordError::Truncated("record shorter than its header says"));
+            return Err(RecordError::Truncated(
+                "record shorter than its header says",
+            ));
         }
         Ok((buf[0], HEADER_LEN + len))
     }
@@ -170,7 +229,9 @@ impl RecordProtector {
         let body = &record[HEADER_LEN..];
         let min = explicit + TAG_LEN + usize::from(self.version == Version::Tls13);
         if body.len() < min {
-            return Err(RecordError::Truncated("record shorter than its cipher's overhead"));
+            return Err(RecordError::Truncated(
+                "record shorter than its cipher's overhead",
+            ));
         }
         let (ct, tag) = body[explicit..].split_at(body.len() - explicit - TAG_LEN);
         let plain = &mut out[..ct.len()];
@@ -186,7 +247,9 @@ impl RecordProtector {
                     .map_err(|_| RecordError::BadRecordMac)?;
                 self.sequence += 1;
                 if plain.len() > MAX_PLAINTEXT + 1 {
-                    return Err(RecordError::Overflow("TLSInnerPlaintext longer than 2^14 + 1 bytes"));
+                    return Err(RecordError::Overflow(
+                        "TLSInnerPlaintext longer than 2^14 + 1 bytes",
+                    ));
                 }
                 // Strip zero padding; the last non-zero byte is the real type.
                 match plain.iter().rposition(|&b| b != 0) {
@@ -205,7 +268,13 @@ impl RecordProtector {
                 }
                 let aad = tls12_aad(seq, outer_type, [record[1], record[2]], ct.len());
                 self.key
-                    .open_separate_gather(Nonce::assume_unique_for_key(nonce_bytes), Aad::from(aad), ct, tag, plain)
+                    .open_separate_gather(
+                        Nonce::assume_unique_for_key(nonce_bytes),
+                        Aad::from(aad),
+                        ct,
+                        tag,
+                        plain,
+                    )
                     .map_err(|_| RecordError::BadRecordMac)?;
                 self.sequence += 1;
                 if ct.len() > MAX_PLAINTEXT {
@@ -274,18 +343,28 @@ mod tests {
         let mut bad = rec.clone();
         bad[7] ^= 1;
         assert_eq!(rx.open_into(&bad, &mut out), Err(RecordError::BadRecordMac));
-        assert!(matches!(rx.open_into(&rec[..rec.len() - 1], &mut out), Err(RecordError::Truncated(_))));
+        assert!(matches!(
+            rx.open_into(&rec[..rec.len() - 1], &mut out),
+            Err(RecordError::Truncated(_))
+        ));
         assert_eq!(rx.open_into(&rec, &mut out), Ok((23, 10)));
         let mut big = vec![0u8; MAX_PLAINTEXT + 1 + 1000];
-        assert!(matches!(tx.seal_into(23, &vec![0; MAX_PLAINTEXT + 1], 0, &mut big), Err(RecordError::Overflow(_))));
+        assert!(matches!(
+            tx.seal_into(23, &vec![0; MAX_PLAINTEXT + 1], 0, &mut big),
+            Err(RecordError::Overflow(_))
+        ));
     }
 
     #[test]
     fn sequence_refuses_to_wrap() {
         let suite = by_name("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").unwrap();
-        let mut tx = RecordProtector::new(Version::Tls12, suite, &[0; 16], &[0; 4], u64::MAX - 1).unwrap();
+        let mut tx =
+            RecordProtector::new(Version::Tls12, suite, &[0; 16], &[0; 4], u64::MAX - 1).unwrap();
         let mut rec = vec![0u8; tx.sealed_len(1, 0)];
         tx.seal_into(23, b"x", 0, &mut rec).unwrap();
-        assert_eq!(tx.seal_into(23, b"x", 0, &mut rec), Err(RecordError::SequenceOverflow));
+        assert_eq!(
+            tx.seal_into(23, b"x", 0, &mut rec),
+            Err(RecordError::SequenceOverflow)
+        );
     }
 }

@@ -150,15 +150,69 @@ macro_rules! suite {
 pub static SUITES: &[Suite] = &[
     suite!(0x1301, "TLS_AES_128_GCM_SHA256", Tls13, Aes128Gcm, Sha256),
     suite!(0x1302, "TLS_AES_256_GCM_SHA384", Tls13, Aes256Gcm, Sha384),
-    suite!(0x1303, "TLS_CHACHA20_POLY1305_SHA256", Tls13, ChaCha20Poly1305, Sha256),
-    suite!(0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256", Tls12, Aes128Gcm, Sha256),
-    suite!(0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384", Tls12, Aes256Gcm, Sha384),
-    suite!(0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", Tls12, Aes128Gcm, Sha256),
-    suite!(0xC030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", Tls12, Aes256Gcm, Sha384),
-    suite!(0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", Tls12, ChaCha20Poly1305, Sha256),
-    suite!(0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", Tls12, Aes128Gcm, Sha256),
-    suite!(0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", Tls12, Aes256Gcm, Sha384),
-    suite!(0xCCA9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", Tls12, ChaCha20Poly1305, Sha256),
+    suite!(
+        0x1303,
+        "TLS_CHACHA20_POLY1305_SHA256",
+        Tls13,
+        ChaCha20Poly1305,
+        Sha256
+    ),
+    suite!(
+        0x009C,
+        "TLS_RSA_WITH_AES_128_GCM_SHA256",
+        Tls12,
+        Aes128Gcm,
+        Sha256
+    ),
+    suite!(
+        0x009D,
+        "TLS_RSA_WITH_AES_256_GCM_SHA384",
+        Tls12,
+        Aes256Gcm,
+        Sha384
+    ),
+    suite!(
+        0xC02F,
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        Tls12,
+        Aes128Gcm,
+        Sha256
+    ),
+    suite!(
+        0xC030,
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        Tls12,
+        Aes256Gcm,
+        Sha384
+    ),
+    suite!(
+        0xCCA8,
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        Tls12,
+        ChaCha20Poly1305,
+        Sha256
+    ),
+    suite!(
+        0xC02B,
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        Tls12,
+        Aes128Gcm,
+        Sha256
+    ),
+    suite!(
+        0xC02C,
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        Tls12,
+        Aes256Gcm,
+        Sha384
+    ),
+    suite!(
+        0xCCA9,
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        Tls12,
+        ChaCha20Poly1305,
+        Sha256
+    ),
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Suite> {

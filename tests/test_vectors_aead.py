@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from vectors import h, load
 
 from tlsbench.crypto import Provider
 from tlsbench.errors import BadRecordMac
+from vectors import h, load
 
 AES_NAMES = {128: "AES-128-GCM", 256: "AES-256-GCM"}
 
@@ -32,8 +32,16 @@ def chacha_group(g: dict[str, int]) -> str | None:
     return "CHACHA20-POLY1305" if g["ivSize"] == 96 and g["tagSize"] == 128 else None
 
 
-def check(provider: Provider, name: str, key: bytes, nonce: bytes, aad: bytes,
-          msg: bytes, sealed: bytes, valid: bool) -> None:
+def check(
+    provider: Provider,
+    name: str,
+    key: bytes,
+    nonce: bytes,
+    aad: bytes,
+    msg: bytes,
+    sealed: bytes,
+    valid: bool,
+) -> None:
     aead = provider.AeadCipher(name, key)
     if valid:
         assert aead.encrypt(nonce, msg, aad) == sealed
@@ -47,16 +55,32 @@ def test_wycheproof_aes_gcm(provider: Provider) -> None:
     cases = wycheproof_cases("wycheproof/aes_gcm_test.json", aes_group)
     assert len(cases) == 133  # 96-bit IV, 128-bit tag, AES-128/256
     for name, t in cases:
-        check(provider, name, h(t["key"]), h(t["iv"]), h(t["aad"]), h(t["msg"]),
-              h(t["ct"]) + h(t["tag"]), t["result"] != "invalid")
+        check(
+            provider,
+            name,
+            h(t["key"]),
+            h(t["iv"]),
+            h(t["aad"]),
+            h(t["msg"]),
+            h(t["ct"]) + h(t["tag"]),
+            t["result"] != "invalid",
+        )
 
 
 def test_wycheproof_chacha20_poly1305(provider: Provider) -> None:
     cases = wycheproof_cases("wycheproof/chacha20_poly1305_test.json", chacha_group)
     assert len(cases) > 250
     for name, t in cases:
-        check(provider, name, h(t["key"]), h(t["iv"]), h(t["aad"]), h(t["msg"]),
-              h(t["ct"]) + h(t["tag"]), t["result"] != "invalid")
+        check(
+            provider,
+            name,
+            h(t["key"]),
+            h(t["iv"]),
+            h(t["aad"]),
+            h(t["msg"]),
+            h(t["ct"]) + h(t["tag"]),
+            t["result"] != "invalid",
+        )
 
 
 def test_nist_gcm(provider: Provider) -> None:
@@ -64,16 +88,32 @@ def test_nist_gcm(provider: Provider) -> None:
     assert len(tests) == 58
     for t in tests:
         name = AES_NAMES[int(t["keylen_bits"])]
-        check(provider, name, h(t["key"]), h(t["iv"]), h(t["aad"]), h(t.get("plaintext")),
-              h(t["ciphertext"]) + h(t["tag"]), t["result"] == "valid")
+        check(
+            provider,
+            name,
+            h(t["key"]),
+            h(t["iv"]),
+            h(t["aad"]),
+            h(t.get("plaintext")),
+            h(t["ciphertext"]) + h(t["tag"]),
+            t["result"] == "valid",
+        )
 
 
 def test_rfc8439(provider: Provider) -> None:
     tests = load("rfc8439/rfc8439_chacha20_poly1305_aead.json")["tests"]
     assert len(tests) == 2
     for t in tests:
-        check(provider, "CHACHA20-POLY1305", h(t["key"]), h(t["nonce"]), h(t["aad"]),
-              h(t["plaintext"]), h(t["ciphertext"]) + h(t["tag"]), t["result"] == "valid")
+        check(
+            provider,
+            "CHACHA20-POLY1305",
+            h(t["key"]),
+            h(t["nonce"]),
+            h(t["aad"]),
+            h(t["plaintext"]),
+            h(t["ciphertext"]) + h(t["tag"]),
+            t["result"] == "valid",
+        )
 
 
 def test_bad_arguments(provider: Provider) -> None:

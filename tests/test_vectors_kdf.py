@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from vectors import h, hash_name, load
 
 from tlsbench.crypto import Provider
+from vectors import h, hash_name, load
 
 
 @pytest.mark.parametrize("hash", ["sha256", "sha384"])
@@ -49,12 +49,20 @@ def test_rfc5869(provider: Provider) -> None:
 
 
 def test_tls12_prf_ietf(provider: Provider) -> None:
-    tests = [t for t in load("tls12_prf/tls12_prf_ietf.json")["tests"]
-             if hash_name(t["hash"]) in ("sha256", "sha384")]
+    tests = [
+        t
+        for t in load("tls12_prf/tls12_prf_ietf.json")["tests"]
+        if hash_name(t["hash"]) in ("sha256", "sha384")
+    ]
     assert len(tests) == 2
     for t in tests:
-        out = provider.tls12_prf(hash_name(t["hash"]), h(t["secret"]), h(t["label"]),
-                                 h(t["seed"]), int(t["output_length"]))
+        out = provider.tls12_prf(
+            hash_name(t["hash"]),
+            h(t["secret"]),
+            h(t["label"]),
+            h(t["seed"]),
+            int(t["output_length"]),
+        )
         assert out == h(t["output"])
 
 
@@ -63,12 +71,17 @@ def test_tls12_ems_acvp(provider: Provider) -> None:
     assert len(tests) == 6
     for t in tests:
         hash = hash_name(t["hash"])
-        ms = provider.tls12_extended_master_secret(hash, h(t["pre_master_secret"]),
-                                                   h(t["session_hash"]))
+        ms = provider.tls12_extended_master_secret(
+            hash, h(t["pre_master_secret"]), h(t["session_hash"])
+        )
         assert ms == h(t["master_secret"])
-        kb = provider.tls12_prf(hash, ms, b"key expansion",
-                                h(t["server_random"]) + h(t["client_random"]),
-                                int(t["key_block_length"]))
+        kb = provider.tls12_prf(
+            hash,
+            ms,
+            b"key expansion",
+            h(t["server_random"]) + h(t["client_random"]),
+            int(t["key_block_length"]),
+        )
         assert kb == h(t["key_block"])
 
 
@@ -83,9 +96,11 @@ def test_tls12_ems_openssl(provider: Provider) -> None:
         assert provider.tls12_master_secret(hash, pms, cr, sr) == h(t["master_secret_without_ems"])
         kb = t["key_block_from_extended_master_secret"]
         assert provider.tls12_prf(hash, ems, b"key expansion", sr + cr, int(kb["length"])) == h(
-            kb["value"])
+            kb["value"]
+        )
         assert provider.tls12_verify_data(hash, ems, b"client finished", h(t["session_hash"])) == h(
-            t["client_finished_verify_data_over_session_hash"])
+            t["client_finished_verify_data_over_session_hash"]
+        )
 
 
 def test_illustrated_tls12(provider: Provider) -> None:
@@ -96,9 +111,9 @@ def test_illustrated_tls12(provider: Provider) -> None:
     kb = h(d["key_block"])
     assert provider.tls12_prf("sha256", ms, b"key expansion", sr + cr, len(kb)) == kb
     f = d["finished"]
-    assert provider.tls12_verify_data("sha256", ms, b"client finished",
-                                      h(f["handshake_hash_for_client_finished"])) == h(
-        f["client_verify_data"])
-    assert provider.tls12_verify_data("sha256", ms, b"server finished",
-                                      h(f["handshake_hash_for_server_finished"])) == h(
-        f["server_verify_data"])
+    assert provider.tls12_verify_data(
+        "sha256", ms, b"client finished", h(f["handshake_hash_for_client_finished"])
+    ) == h(f["client_verify_data"])
+    assert provider.tls12_verify_data(
+        "sha256", ms, b"server finished", h(f["handshake_hash_for_server_finished"])
+    ) == h(f["server_verify_data"])

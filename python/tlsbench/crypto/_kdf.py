@@ -48,7 +48,9 @@ class Kdf:
         # An empty salt is HashLen zeros (RFC 5869 §2.2); HMAC's key padding does that.
         return self.hmac(check_hash(hash), salt, ikm)
 
-    def tls12_prf(self, hash: str, secret: Buffer, label: Buffer, seed: Buffer, length: int) -> bytes:
+    def tls12_prf(
+        self, hash: str, secret: Buffer, label: Buffer, seed: Buffer, length: int
+    ) -> bytes:
         """P_hash(secret, label || seed), RFC 5246 §5."""
         h = check_hash(hash)
         ls = bytes(label) + bytes(seed)
@@ -99,7 +101,9 @@ class Kdf:
         info = length.to_bytes(2, "big") + bytes([len(full)]) + full + bytes([len(ctx)]) + ctx
         return self.hkdf_expand(hash, secret, info, length)
 
-    def derive_secret(self, hash: str, secret: Buffer, label: Buffer, transcript_hash: Buffer) -> bytes:
+    def derive_secret(
+        self, hash: str, secret: Buffer, label: Buffer, transcript_hash: Buffer
+    ) -> bytes:
         h = check_hash(hash)
         return self.hkdf_expand_label(h, secret, label, transcript_hash, HASH_LEN[h])
 
@@ -119,7 +123,9 @@ class Kdf:
     def tls13_verify_data(self, hash: str, finished_key: Buffer, transcript_hash: Buffer) -> bytes:
         return self.hmac(check_hash(hash), finished_key, transcript_hash)
 
-    def stage(self, suite: Suite, secret: bytes, labels: tuple[bytes, bytes], th: Buffer) -> Tls13Stage:
+    def stage(
+        self, suite: Suite, secret: bytes, labels: tuple[bytes, bytes], th: Buffer
+    ) -> Tls13Stage:
         h, n = suite.hash, HASH_LEN[suite.hash]
         c = self.derive_secret(h, secret, labels[0], th)
         s = self.derive_secret(h, secret, labels[1], th)
@@ -148,7 +154,9 @@ class KeySchedule:
             raise ValueError("a TLS 1.3 suite is needed")
         self._suite = s
         zeros = bytes(HASH_LEN[s.hash])
-        self.early_secret: bytes = self.kdf.hkdf_extract(s.hash, zeros, zeros if psk is None else psk)
+        self.early_secret: bytes = self.kdf.hkdf_extract(
+            s.hash, zeros, zeros if psk is None else psk
+        )
         self.handshake_secret: bytes | None = None
         self.master_secret: bytes | None = None
         self._empty_hash = hashlib.new(s.hash).digest()

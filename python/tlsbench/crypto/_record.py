@@ -8,7 +8,6 @@ here are shared.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from typing import ClassVar
 
 from tlsbench.crypto.base import AeadCipher, Buffer, SuiteName, Version
@@ -32,7 +31,7 @@ _AAD12 = struct.Struct(">QBHH")
 class RecordCipher:
     """One direction of a protected connection: whole records, one sequence number."""
 
-    make_aead: ClassVar[Callable[[str, bytes], AeadCipher]]
+    make_aead: ClassVar[type[AeadCipher]]
 
     def __init__(
         self, version: Version, suite: SuiteName, key: Buffer, iv: Buffer, sequence: int = 0
@@ -89,7 +88,10 @@ class RecordCipher:
             if n + 1 + padding > MAX_PLAINTEXT + 1:
                 raise RecordOverflow("TLSInnerPlaintext longer than 2^14 + 1 bytes")
             header = _HEADER.pack(23, 0x0303, n + 1 + padding + TAG_LEN)
-            inner = bytes(data) + bytes([content_type]) + bytes(padding)
+            inner = bytearray(data)  # one copy: content || type || zeros
+            inner.append(content_type)
+            if padding:
+                inner += bytes(padding)
             body = self._aead.encrypt(self._xor_nonce(seq), inner, header)
             self._seq = seq + 1
             return header + body
@@ -138,7 +140,9 @@ class RecordCipher:
             raise RecordOverflow("plaintext longer than 2^14 bytes")
         return outer, plain
 
-    def seal_many(self, content_type: int, data: Buffer, max_fragment: int = MAX_PLAINTEXT) -> bytes:
+    def seal_many(
+        self, content_type: int, data: Buffer, max_fragment: int = MAX_PLAINTEXT
+    ) -> bytes:
         """Seal a buffer of any size into records of at most ``max_fragment`` bytes."""
         if not 1 <= max_fragment <= MAX_PLAINTEXT:
             raise ValueError("max_fragment must be between 1 and 16384")

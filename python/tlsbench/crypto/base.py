@@ -8,11 +8,11 @@ bytes-like object.
 
 from __future__ import annotations
 
-from typing import Protocol, Union
+from typing import Protocol
 
-Buffer = Union[bytes, bytearray, memoryview]
-SuiteName = Union[str, int]
-Version = Union[str, int]
+Buffer = bytes | bytearray | memoryview
+SuiteName = str | int
+Version = str | int
 
 
 class AeadCipher(Protocol):
@@ -35,12 +35,12 @@ class RecordCipher(Protocol):
     def version(self) -> int: ...
     @property
     def suite(self) -> int: ...
+    @property
+    def overhead(self) -> int: ...
 
     def seal(self, content_type: int, data: Buffer, padding: int = 0) -> bytes: ...
     def open(self, record: Buffer) -> tuple[int, bytes]: ...
-    def seal_many(
-        self, content_type: int, data: Buffer, max_fragment: int = 16384
-    ) -> bytes: ...
+    def seal_many(self, content_type: int, data: Buffer, max_fragment: int = 16384) -> bytes: ...
     def open_many(self, records: Buffer) -> list[tuple[int, bytes]]: ...
 
 
@@ -78,13 +78,22 @@ class KeySchedule(Protocol):
     def resumption_master_secret(self, transcript_hash: Buffer) -> bytes: ...
 
 
+RecordCipherClass = type[RecordCipher]
+AeadCipherClass = type[AeadCipher]
+KeyScheduleClass = type[KeySchedule]
+
+
 class Provider(Protocol):
     """What ``get_provider(name)`` returns: the same functions and classes for each provider."""
 
-    NAME: str
-    RecordCipher: type[RecordCipher]
-    AeadCipher: type[AeadCipher]
-    KeySchedule: type[KeySchedule]
+    @property
+    def NAME(self) -> str: ...
+    @property
+    def RecordCipher(self) -> RecordCipherClass: ...
+    @property
+    def AeadCipher(self) -> AeadCipherClass: ...
+    @property
+    def KeySchedule(self) -> KeyScheduleClass: ...
 
     def tls12_prf(
         self, hash: str, secret: Buffer, label: Buffer, seed: Buffer, length: int

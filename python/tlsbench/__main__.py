@@ -1,0 +1,5 @@
+"""``python -m tlsbench``."""
+
+from tlsbench.cli import main
+
+main()

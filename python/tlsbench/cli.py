@@ -1,0 +1,96 @@
+"""The ``tlsbench`` command line."""
+
+from __future__ import annotations
+
+import platform
+import ssl
+import sys
+
+import click
+
+from tlsbench import __version__
+from tlsbench.crypto import PROVIDERS
+
+
+def _cpu() -> tuple[str, list[str]]:
+    model, flags = platform.processor() or "unknown", []
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() == "flags":
+                    flags = value.split()
+                    break
+    except OSError:
+        pass
+    wanted = ("aes", "pclmulqdq", "avx2", "avx512f", "vaes", "vpclmulqdq", "sha_ni")
+    return model, [f for f in flags if f in wanted]
+
+
+@click.group()
+@click.version_option(__version__, prog_name="tlsbench")
+def main() -> None:
+    """TLS handshake and record benchmarks with a Rust core."""
+
+
+@main.command()
+def info() -> None:
+    """Versions, CPU features and how the core was built."""
+    from tlsbench import core
+
+    model, flags = _cpu()
+    click.echo(f"tlsbench     {__version__}")
+    click.echo(f"python       {sys.version.split()[0]}")
+    click.echo(f"ssl          {ssl.OPENSSL_VERSION}")
+    try:
+        import cryptography
+        from cryptography.hazmat.backends.openssl.backend import backend
+
+        click.echo(
+            f"cryptography {cryptography.__version__} ({backend.openssl_version_text()})"
+        )
+    except ImportError:  # pragma: no cover - a dependency
+        click.echo("cryptography not installed")
+    click.echo(f"cpu          {model}")
+    click.echo(f"cpu flags    {' '.join(flags) or 'none of interest'}")
+    for key, value in core.build_info().items():
+        click.echo(f"core.{key:<14} {value}")
+
+
+@main.command()
+@click.option(
+    "--provider",
+    "providers",
+    multiple=True,
+    type=click.Choice(PROVIDERS),
+    help="Provider to measure (repeatable); all by default.",
+)
+@click.option("--suite", default="TLS_AES_128_GCM_SHA256", show_default=True)
+@click.option("--bytes", "size", default=1 << 20, show_default=True, help="Buffer per seal_many.")
+@click.option("--budget", default=0.3, show_default=True, help="Seconds per sample.")
+@click.option("--repeat", default=5, show_default=True, help="Samples per figure.")
+def speed(providers: tuple[str, ...], suite: str, size: int, budget: float, repeat: int) -> None:
+    """Record protection and key derivation of each provider, side by side."""
+    from tlsbench.crypto.suites import get_suite
+    from tlsbench.speed import measure
+
+    try:
+        get_suite(suite)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    if size < 1 or budget <= 0 or repeat < 1:
+        raise click.UsageError("--bytes, --budget and --repeat must be positive")
+    chosen = list(providers) or list(PROVIDERS)
+    results = measure(chosen, suite, size, budget, repeat)
+    base = {m.operation: m.median for m in results if m.provider == chosen[0]}
+    click.echo(f"{'provider':<13}{'operation':<58}{'median':>12}  {'min..max':<22}ratio")
+    for m in results:
+        spread = f"{m.low:.4g}..{m.high:.4g}"
+        ratio = m.median / base[m.operation]
+        click.echo(
+            f"{m.provider:<13}{m.operation:<58}{m.median:>10.4g} {m.unit:<6}{spread:<20}"
+            f"{ratio:>6.3g}x"
+        )
+    click.echo(f"(ratios against {chosen[0]}; each figure is the median of {repeat} samples)")
