@@ -86,3 +86,17 @@ def test_reference_pyca_encrypt(benchmark: Any, aead: str, size: int) -> None:
     benchmark.extra_info["bytes"] = size
     c = AESGCM(bytes(16)) if aead == "AESGCM" else ChaCha20Poly1305(bytes(32))
     benchmark(c.encrypt, bytes(12), bytes(size), None)
+
+
+@pytest.mark.parametrize("aead", ["AESGCM", "CHACHA20"])
+def test_reference_tlslite_seal(benchmark: Any, aead: str) -> None:
+    """tlslite-ng's pure-Python AEAD on 16 KiB: the bar for the python provider."""
+    from tlslite.utils import cipherfactory
+
+    benchmark.extra_info["bytes"] = 16384
+    if aead == "AESGCM":
+        c = cipherfactory.createAESGCM(bytes(16), ["python"])
+    else:
+        c = cipherfactory.createCHACHA20(bytes(32), ["python"])
+    assert c.implementation == "python"
+    benchmark.pedantic(c.seal, args=(bytes(12), bytes(16384), b""), rounds=5, warmup_rounds=1)
