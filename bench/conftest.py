@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from tlsbench.crypto import PROVIDERS, Provider, get_provider
+from tlsbench.heap import steady_heap
 
+steady_heap()  # results must not depend on which benchmarks ran before
 SLOW = {"python"}  # pure Python: a few rounds are enough to see its rate
 
 

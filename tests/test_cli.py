@@ -32,3 +32,12 @@ def test_info_names_the_core_build() -> None:
     r = tlsbench("info")
     assert r.returncode == 0, r.stderr
     assert "core.aws_lc_rs" in r.stdout and "core.pyo3" in r.stdout
+
+
+def test_steady_heap_applies_on_glibc() -> None:
+    import platform
+
+    from tlsbench.heap import steady_heap
+
+    assert platform.libc_ver()[0] == "glibc", "these tests assume a glibc Linux"
+    assert steady_heap()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from tlsbench.crypto import Provider, get_provider
 from tlsbench.crypto.suites import get_suite
+from tlsbench.heap import steady_heap
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ def measure(
     providers: list[str], suite: str, size: int, budget: float, repeat: int
 ) -> list[Measurement]:
     """Seal throughput (MB/s) and TLS 1.3 handshake-key derivations per second."""
+    steady_heap()
     out = []
     s = get_suite(suite)
     data = bytes(size)
