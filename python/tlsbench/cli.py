@@ -48,9 +48,7 @@ def info() -> None:
         import cryptography
         from cryptography.hazmat.backends.openssl.backend import backend
 
-        click.echo(
-            f"cryptography {cryptography.__version__} ({backend.openssl_version_text()})"
-        )
+        click.echo(f"cryptography {cryptography.__version__} ({backend.openssl_version_text()})")
     except ImportError:  # pragma: no cover - a dependency
         click.echo("cryptography not installed")
     click.echo(f"cpu          {model}")
