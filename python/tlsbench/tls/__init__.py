@@ -1,0 +1,38 @@
+"""TLS 1.3 (RFC 8446) protocol engine: sans-I/O client and server connections."""
+
+from __future__ import annotations
+
+from .alerts import ProtocolError
+from .client import ClientConfig, ClientConnection
+from .connection import TlsUsageError
+from .constants import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
+from .events import (
+    AlertReceived,
+    ApplicationData,
+    ConnectionClosed,
+    Event,
+    HandshakeComplete,
+    KeyUpdateReceived,
+    SessionTicketReceived,
+)
+from .server import ServerConfig, ServerConnection
+
+__all__ = [
+    "AlertDescription",
+    "AlertReceived",
+    "ApplicationData",
+    "CipherSuite",
+    "ClientConfig",
+    "ClientConnection",
+    "ConnectionClosed",
+    "Event",
+    "HandshakeComplete",
+    "KeyUpdateReceived",
+    "NamedGroup",
+    "ProtocolError",
+    "ServerConfig",
+    "ServerConnection",
+    "SessionTicketReceived",
+    "SignatureScheme",
+    "TlsUsageError",
+]

@@ -1,0 +1,242 @@
+"""Test certificates and verification of the server's chain (RFC 8446 §4.4.2.4).
+
+``make_credentials`` makes a CA and a leaf for 127.0.0.1 and localhost, with an
+RSA-2048 or ECDSA P-256 key (``"rsa2048"`` / ``"ecdsa-p256"``), and
+``write_credentials`` puts them in PEM files that OpenSSL and Python ``ssl`` read.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.verification import (
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from .alerts import ProtocolError
+from .constants import AlertDescription
+
+CertKind = Literal["rsa2048", "ecdsa-p256"]
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+CERT_KINDS: tuple[CertKind, ...] = ("rsa2048", "ecdsa-p256")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A certificate and its private key."""
+
+    certificate: x509.Certificate
+    key: PrivateKey
+
+
+@dataclass(frozen=True)
+class CredentialFiles:
+    """PEM files: the CA certificate, the server chain (leaf first) and the server key."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
+def _new_key(kind: CertKind) -> PrivateKey:
+    if kind == "rsa2048":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if kind == "ecdsa-p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    raise ValueError(f"unknown certificate kind {kind!r}")
+
+
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: PrivateKey, now: datetime.datetime, days: int
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+
+
+def make_ca(kind: CertKind, now: datetime.datetime | None = None, days: int = 3650) -> Credentials:
+    """A self-signed CA certificate and key of ``kind``."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    key = _new_key(kind)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"tlsbench test CA ({kind})")])
+    cert = (
+        _builder(name, name, key, now, days)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return Credentials(cert, key)
+
+
+def make_leaf(
+    ca: Credentials,
+    kind: CertKind,
+    names: Sequence[str] = ("localhost", "127.0.0.1"),
+    now: datetime.datetime | None = None,
+    days: int = 825,
+) -> Credentials:
+    """A server certificate for ``names`` (DNS names or IP addresses) issued by ``ca``."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    key = _new_key(kind)
+    alt: list[x509.GeneralName] = []
+    for name in names:
+        try:
+            alt.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alt.append(x509.DNSName(name))
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    cert = (
+        _builder(subject, ca.certificate.subject, key, now, days)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=kind == "rsa2048",  # TLS 1.2 RSA key transport uses the same certs
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    return Credentials(cert, key)
+
+
+def make_credentials(kind: CertKind) -> tuple[Credentials, Credentials]:
+    """A fresh (CA, leaf) pair of ``kind`` for 127.0.0.1 and localhost."""
+    ca = make_ca(kind)
+    return ca, make_leaf(ca, kind)
+
+
+def write_credentials(directory: Path | str, kind: CertKind, prefix: str = "") -> CredentialFiles:
+    """Make a CA and a leaf of ``kind`` and write them as PEM files in ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    ca, leaf = make_credentials(kind)
+    files = CredentialFiles(
+        directory / f"{prefix}{kind}-ca.pem",
+        directory / f"{prefix}{kind}-cert.pem",
+        directory / f"{prefix}{kind}-key.pem",
+    )
+    files.ca_file.write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
+    files.cert_file.write_bytes(leaf.certificate.public_bytes(serialization.Encoding.PEM))
+    files.key_file.write_bytes(
+        leaf.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return files
+
+
+def load_certificate_chain(path: Path | str) -> list[bytes]:
+    """DER certificates of a PEM file, leaf first."""
+    certs = x509.load_pem_x509_certificates(Path(path).read_bytes())
+    return [c.public_bytes(serialization.Encoding.DER) for c in certs]
+
+
+def load_private_key(path: Path | str) -> PrivateKey:
+    """An RSA or EC private key from a PEM file."""
+    key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        raise ValueError("only RSA and EC private keys are supported")
+    return key
+
+
+def parse_certificate(der: bytes) -> x509.Certificate:
+    """One DER certificate; garbage is a bad_certificate."""
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError:
+        raise ProtocolError(
+            AlertDescription.BAD_CERTIFICATE, "certificate does not parse"
+        ) from None
+
+
+def verify_server_chain(
+    chain: Sequence[bytes],
+    ca_file: Path | str,
+    server_name: str,
+    when: datetime.datetime | None = None,
+) -> x509.Certificate:
+    """Check ``chain`` (leaf first) against the CAs of ``ca_file`` and ``server_name``.
+
+    Returns the leaf. A chain that leads to none of the CAs is ``unknown_ca``;
+    one that does but fails otherwise (name, validity, usage) is ``bad_certificate``.
+    ``when`` defaults to the current time.
+    """
+    certs = [parse_certificate(der) for der in chain]
+    anchors = x509.load_pem_x509_certificates(Path(ca_file).read_bytes())
+    try:
+        subject: x509.DNSName | x509.IPAddress = x509.IPAddress(ipaddress.ip_address(server_name))
+    except ValueError:
+        subject = x509.DNSName(server_name)
+    builder = PolicyBuilder().store(Store(anchors))
+    if when is not None:
+        builder = builder.time(when)
+    try:
+        builder.build_server_verifier(subject).verify(certs[0], certs[1:])
+    except VerificationError as exc:
+        if not any(_issued_by(c, a) for c in certs for a in anchors):
+            raise ProtocolError(AlertDescription.UNKNOWN_CA, str(exc)) from None
+        raise ProtocolError(AlertDescription.BAD_CERTIFICATE, str(exc)) from None
+    return certs[0]
+
+
+def _issued_by(cert: x509.Certificate, anchor: x509.Certificate) -> bool:
+    if cert.issuer != anchor.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(anchor)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True

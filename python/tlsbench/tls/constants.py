@@ -1,0 +1,175 @@
+"""Code points of TLS 1.3 (RFC 8446 §4, §5, §6 and Appendix B.4) used by the engine."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+TLS12 = 0x0303
+TLS13 = 0x0304
+
+# RFC 8446 §5.1: plaintext fragments are at most 2^14 bytes; §5.2: ciphertext
+# adds at most 256 bytes of expansion.
+MAX_FRAGMENT = 1 << 14
+MAX_CIPHERTEXT = MAX_FRAGMENT + 256
+
+# RFC 8446 §4.1.3: the random of a HelloRetryRequest is SHA-256("HelloRetryRequest").
+HELLO_RETRY_REQUEST_RANDOM = bytes.fromhex(
+    "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
+)
+
+
+class ContentType(IntEnum):
+    """RFC 8446 §5.1."""
+
+    CHANGE_CIPHER_SPEC = 20
+    ALERT = 21
+    HANDSHAKE = 22
+    APPLICATION_DATA = 23
+
+
+class HandshakeType(IntEnum):
+    """RFC 8446 §4."""
+
+    CLIENT_HELLO = 1
+    SERVER_HELLO = 2
+    NEW_SESSION_TICKET = 4
+    END_OF_EARLY_DATA = 5
+    ENCRYPTED_EXTENSIONS = 8
+    CERTIFICATE = 11
+    CERTIFICATE_REQUEST = 13
+    CERTIFICATE_VERIFY = 15
+    FINISHED = 20
+    KEY_UPDATE = 24
+    MESSAGE_HASH = 254
+
+
+class AlertLevel(IntEnum):
+    """RFC 8446 §6."""
+
+    WARNING = 1
+    FATAL = 2
+
+
+class AlertDescription(IntEnum):
+    """RFC 8446 §6."""
+
+    CLOSE_NOTIFY = 0
+    UNEXPECTED_MESSAGE = 10
+    BAD_RECORD_MAC = 20
+    RECORD_OVERFLOW = 22
+    HANDSHAKE_FAILURE = 40
+    BAD_CERTIFICATE = 42
+    UNSUPPORTED_CERTIFICATE = 43
+    CERTIFICATE_REVOKED = 44
+    CERTIFICATE_EXPIRED = 45
+    CERTIFICATE_UNKNOWN = 46
+    ILLEGAL_PARAMETER = 47
+    UNKNOWN_CA = 48
+    ACCESS_DENIED = 49
+    DECODE_ERROR = 50
+    DECRYPT_ERROR = 51
+    PROTOCOL_VERSION = 70
+    INSUFFICIENT_SECURITY = 71
+    INTERNAL_ERROR = 80
+    INAPPROPRIATE_FALLBACK = 86
+    USER_CANCELED = 90
+    MISSING_EXTENSION = 109
+    UNSUPPORTED_EXTENSION = 110
+    UNRECOGNIZED_NAME = 112
+    BAD_CERTIFICATE_STATUS_RESPONSE = 113
+    UNKNOWN_PSK_IDENTITY = 115
+    CERTIFICATE_REQUIRED = 116
+    NO_APPLICATION_PROTOCOL = 120
+
+
+class ExtensionType(IntEnum):
+    """RFC 8446 §4.2 (and RFC 6066, RFC 7301 for server_name and ALPN)."""
+
+    SERVER_NAME = 0
+    MAX_FRAGMENT_LENGTH = 1
+    STATUS_REQUEST = 5
+    SUPPORTED_GROUPS = 10
+    EC_POINT_FORMATS = 11
+    SIGNATURE_ALGORITHMS = 13
+    USE_SRTP = 14
+    HEARTBEAT = 15
+    APPLICATION_LAYER_PROTOCOL_NEGOTIATION = 16
+    SIGNED_CERTIFICATE_TIMESTAMP = 18
+    CLIENT_CERTIFICATE_TYPE = 19
+    SERVER_CERTIFICATE_TYPE = 20
+    PADDING = 21
+    ENCRYPT_THEN_MAC = 22
+    EXTENDED_MASTER_SECRET = 23
+    RECORD_SIZE_LIMIT = 28
+    SESSION_TICKET = 35
+    PRE_SHARED_KEY = 41
+    EARLY_DATA = 42
+    SUPPORTED_VERSIONS = 43
+    COOKIE = 44
+    PSK_KEY_EXCHANGE_MODES = 45
+    CERTIFICATE_AUTHORITIES = 47
+    OID_FILTERS = 48
+    POST_HANDSHAKE_AUTH = 49
+    SIGNATURE_ALGORITHMS_CERT = 50
+    KEY_SHARE = 51
+    RENEGOTIATION_INFO = 0xFF01
+
+
+class NamedGroup(IntEnum):
+    """RFC 8446 §4.2.7 (the groups this engine can use)."""
+
+    SECP256R1 = 0x0017
+    SECP384R1 = 0x0018
+    X25519 = 0x001D
+
+
+class SignatureScheme(IntEnum):
+    """RFC 8446 §4.2.3."""
+
+    RSA_PKCS1_SHA256 = 0x0401
+    RSA_PKCS1_SHA384 = 0x0501
+    RSA_PKCS1_SHA512 = 0x0601
+    ECDSA_SECP256R1_SHA256 = 0x0403
+    ECDSA_SECP384R1_SHA384 = 0x0503
+    RSA_PSS_RSAE_SHA256 = 0x0804
+    RSA_PSS_RSAE_SHA384 = 0x0805
+    RSA_PSS_RSAE_SHA512 = 0x0806
+
+
+class CipherSuite(IntEnum):
+    """RFC 8446 §B.4."""
+
+    TLS_AES_128_GCM_SHA256 = 0x1301
+    TLS_AES_256_GCM_SHA384 = 0x1302
+    TLS_CHACHA20_POLY1305_SHA256 = 0x1303
+
+
+class KeyUpdateRequest(IntEnum):
+    """RFC 8446 §4.6.3."""
+
+    UPDATE_NOT_REQUESTED = 0
+    UPDATE_REQUESTED = 1
+
+
+class PskKeyExchangeMode(IntEnum):
+    """RFC 8446 §4.2.9."""
+
+    PSK_KE = 0
+    PSK_DHE_KE = 1
+
+
+SUITE_HASH: dict[CipherSuite, str] = {
+    CipherSuite.TLS_AES_128_GCM_SHA256: "sha256",
+    CipherSuite.TLS_AES_256_GCM_SHA384: "sha384",
+    CipherSuite.TLS_CHACHA20_POLY1305_SHA256: "sha256",
+}
+
+
+# What our client offers and our server accepts unless configured otherwise,
+# in order of preference.
+DEFAULT_SUITES = (
+    CipherSuite.TLS_AES_128_GCM_SHA256,
+    CipherSuite.TLS_AES_256_GCM_SHA384,
+    CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+)
+DEFAULT_GROUPS = (NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1)

@@ -1,0 +1,194 @@
+"""A small blocking-socket driver for the sans-I/O connections.
+
+``connect``/``accept`` open a TCP connection and run the handshake;
+:class:`TlsStream` then sends and receives application data and closes with
+close_notify. After a fatal alert, ours or the peer's, the socket is
+half-closed and drained before it is closed, so that the peer reads the alert
+rather than a TCP reset.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from .alerts import describe
+from .client import ClientConfig, ClientConnection
+from .connection import Connection
+from .events import (
+    ApplicationData,
+    ConnectionClosed,
+    Event,
+    HandshakeComplete,
+)
+from .server import ServerConfig, ServerConnection
+
+RECV_SIZE = 1 << 18
+
+
+class TlsConnectionError(ConnectionError):
+    """The connection ended with a fatal alert (``alert``), sent or received."""
+
+    def __init__(self, closed: ConnectionClosed) -> None:
+        if closed.error is None:
+            message = closed.reason
+        else:
+            who = "peer sent" if closed.by_peer else "we sent"
+            message = f"{who} {describe(int(closed.error))}: {closed.reason}"
+        super().__init__(message)
+        self.alert = closed.error
+        self.by_peer = closed.by_peer
+        self.closed = closed
+
+
+class TlsStream:
+    """A connection driven over a blocking socket."""
+
+    def __init__(self, sock: socket.socket, conn: Connection) -> None:
+        self.sock = sock
+        self.conn = conn
+        self.events: list[Event] = []
+        """Every event seen, in order (ApplicationData excepted)."""
+        self.handshake: HandshakeComplete | None = None
+        self.closed: ConnectionClosed | None = None
+        self._received = bytearray()
+        self._socket_open = True
+
+    # -- plumbing --------------------------------------------------------------
+    def _flush(self) -> None:
+        data = self.conn.data_to_send()
+        if data and self._socket_open:
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                pass  # the peer is gone; reading will tell
+
+    def _read_once(self) -> None:
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except (ConnectionResetError, BrokenPipeError):
+            data = b""
+        for event in self.conn.receive_data(data):
+            if isinstance(event, ApplicationData):
+                self._received += event.data
+                continue
+            self.events.append(event)
+            if isinstance(event, HandshakeComplete):
+                self.handshake = event
+            elif isinstance(event, ConnectionClosed):
+                self.closed = event
+        self._flush()
+        if self.closed is not None and self.closed.error is not None:
+            self._shutdown()
+            raise TlsConnectionError(self.closed)
+
+    def _shutdown(self) -> None:
+        """Half-close, drain what the peer still sends, then close (no TCP reset)."""
+        if not self._socket_open:
+            return
+        self._socket_open = False
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(2.0)
+            while self.sock.recv(RECV_SIZE):
+                pass
+        except OSError:
+            pass
+        finally:
+            self.sock.close()
+
+    # -- API ---------------------------------------------------------------------
+    def do_handshake(self) -> HandshakeComplete:
+        """Run the handshake; TlsConnectionError if it fails."""
+        self._flush()
+        while self.handshake is None:
+            if self.closed is not None:
+                self._shutdown()
+                raise TlsConnectionError(self.closed)
+            self._read_once()
+        return self.handshake
+
+    def send(self, data: bytes) -> None:
+        """Send all of ``data`` as application data."""
+        self.conn.send_data(data)
+        self._flush()
+
+    def recv(self, max_bytes: int = RECV_SIZE) -> bytes:
+        """Up to ``max_bytes`` of application data; ``b""`` once the peer has closed."""
+        while not self._received and self.closed is None:
+            self._read_once()
+        data = bytes(self._received[:max_bytes])
+        del self._received[:max_bytes]
+        return data
+
+    def recv_exactly(self, size: int) -> bytes:
+        """Exactly ``size`` bytes; EOFError if the peer closes first."""
+        out = bytearray()
+        while len(out) < size:
+            chunk = self.recv(size - len(out))
+            if not chunk:
+                raise EOFError(f"peer closed after {len(out)} of {size} bytes")
+            out += chunk
+        return bytes(out)
+
+    def key_update(self, request_peer: bool = True) -> None:
+        """Send a KeyUpdate (RFC 8446 §4.6.3)."""
+        self.conn.key_update(request_peer)
+        self._flush()
+
+    def close(self) -> None:
+        """Send close_notify, wait for the peer's (or end of stream), close the socket."""
+        if not self._socket_open:
+            return
+        self.conn.close()
+        self._flush()
+        try:
+            self.sock.settimeout(2.0)
+            while self.closed is None:
+                self._read_once()
+        except (OSError, TlsConnectionError):
+            pass
+        self._shutdown()
+
+    def __enter__(self) -> TlsStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def connect(
+    host: str,
+    port: int,
+    config: ClientConfig,
+    timeout: float | None = 10.0,
+    connection_class: type[ClientConnection] = ClientConnection,
+) -> TlsStream:
+    """Open a TCP connection to (host, port) and complete a TLS 1.3 handshake as client."""
+    sock = socket.create_connection((host, port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    stream = TlsStream(sock, connection_class(config))
+    try:
+        stream.do_handshake()
+    except BaseException:
+        stream._shutdown()
+        raise
+    return stream
+
+
+def accept(
+    listener: socket.socket,
+    config: ServerConfig,
+    timeout: float | None = 10.0,
+    connection_class: type[ServerConnection] = ServerConnection,
+) -> TlsStream:
+    """Accept one TCP connection on ``listener`` and complete a TLS 1.3 handshake as server."""
+    sock, _ = listener.accept()
+    sock.settimeout(timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    stream = TlsStream(sock, connection_class(config))
+    try:
+        stream.do_handshake()
+    except BaseException:
+        stream._shutdown()
+        raise
+    return stream

@@ -1,0 +1,67 @@
+"""Events the engine hands back from ``receive_data`` (small frozen dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .constants import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class of every event."""
+
+
+@dataclass(frozen=True)
+class HandshakeComplete(Event):
+    """Both Finished messages are verified; application data may flow."""
+
+    version: int
+    cipher_suite: CipherSuite
+    group: NamedGroup
+    signature_scheme: SignatureScheme
+    alpn_protocol: bytes | None
+    server_name: str | None
+    hello_retry_request: bool
+    peer_certificates: tuple[bytes, ...] = field(repr=False)
+    """The server's chain (DER, leaf first) on the client; empty on the server."""
+
+
+@dataclass(frozen=True)
+class ApplicationData(Event):
+    """Decrypted application data (possibly several records joined)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class AlertReceived(Event):
+    """The peer sent an alert (every alert but close_notify/user_canceled is fatal)."""
+
+    level: int
+    description: int
+
+
+@dataclass(frozen=True)
+class KeyUpdateReceived(Event):
+    """The peer moved to its next traffic secret (RFC 8446 §4.6.3)."""
+
+    update_requested: bool
+
+
+@dataclass(frozen=True)
+class SessionTicketReceived(Event):
+    """A NewSessionTicket arrived; this engine does not resume, so it is only reported."""
+
+    lifetime: int
+
+
+@dataclass(frozen=True)
+class ConnectionClosed(Event):
+    """Nothing more will be read: closure alert, fatal alert (either side) or end of stream."""
+
+    error: AlertDescription | int | None
+    """None for a clean close_notify; else the alert that ended the connection."""
+    by_peer: bool
+    """True when the peer closed or sent the alert; False when we detected an error."""
+    reason: str = ""

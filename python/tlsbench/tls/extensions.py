@@ -1,0 +1,240 @@
+"""Extensions (RFC 8446 §4.2): the block that carries them and each body we use.
+
+Every ``decode_*`` consumes its body whole and checks the RFC's bounds;
+``encode_*`` produces the ``extension_data`` only (no type or length).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .alerts import ProtocolError
+from .codec import Reader, Writer
+from .constants import AlertDescription
+
+Extensions = dict[int, bytes]
+"""An extension block: type -> extension_data, in wire order."""
+
+
+def decode_extensions(data: bytes) -> Extensions:
+    """Split an extension block's contents; duplicates are illegal (§4.2)."""
+    reader = Reader(data)
+    out: Extensions = {}
+    while reader.remaining:
+        ext_type = reader.u16()
+        body = reader.vector(2, 0, 0xFFFF)
+        if ext_type in out:
+            raise ProtocolError(
+                AlertDescription.ILLEGAL_PARAMETER, f"duplicate extension {ext_type}"
+            )
+        out[ext_type] = body
+    return out
+
+
+def encode_extensions(extensions: Extensions) -> bytes:
+    """Join an extension block's contents (without the outer length)."""
+    writer = Writer()
+    for ext_type, body in extensions.items():
+        writer.u16(ext_type).vector(body, 2, 0, 0xFFFF)
+    return writer.getvalue()
+
+
+def _u16_list(data: bytes, minimum: int, maximum: int) -> list[int]:
+    reader = Reader(data)
+    with reader.sub(2, minimum, maximum) as inner:
+        if inner.remaining % 2:
+            raise ProtocolError(AlertDescription.DECODE_ERROR, "odd length in a uint16 list")
+        values = [inner.u16() for _ in range(inner.remaining // 2)]
+    reader.finish()
+    return values
+
+
+def _encode_u16_list(values: list[int], maximum: int) -> bytes:
+    body = b"".join(v.to_bytes(2, "big") for v in values)
+    return Writer().vector(body, 2, 2, maximum).getvalue()
+
+
+# RFC 8446 §4.2.1 supported_versions
+def encode_supported_versions_client(versions: list[int]) -> bytes:
+    """ClientHello form: ``ProtocolVersion versions<2..254>``."""
+    body = b"".join(v.to_bytes(2, "big") for v in versions)
+    return Writer().vector(body, 1, 2, 254).getvalue()
+
+
+def decode_supported_versions_client(data: bytes) -> list[int]:
+    """ClientHello form: ``ProtocolVersion versions<2..254>``."""
+    reader = Reader(data)
+    with reader.sub(1, 2, 254) as inner:
+        if inner.remaining % 2:
+            raise ProtocolError(AlertDescription.DECODE_ERROR, "odd supported_versions length")
+        versions = [inner.u16() for _ in range(inner.remaining // 2)]
+    reader.finish()
+    return versions
+
+
+def encode_supported_versions_server(version: int) -> bytes:
+    """ServerHello / HelloRetryRequest form: ``ProtocolVersion selected_version``."""
+    return version.to_bytes(2, "big")
+
+
+def decode_supported_versions_server(data: bytes) -> int:
+    """ServerHello / HelloRetryRequest form."""
+    reader = Reader(data)
+    version = reader.u16()
+    reader.finish()
+    return version
+
+
+# RFC 8446 §4.2.7 supported_groups, §4.2.3 signature_algorithms
+def encode_supported_groups(groups: list[int]) -> bytes:
+    """``NamedGroup named_group_list<2..2^16-1>``."""
+    return _encode_u16_list(groups, 0xFFFF)
+
+
+def decode_supported_groups(data: bytes) -> list[int]:
+    """``NamedGroup named_group_list<2..2^16-1>``."""
+    return _u16_list(data, 2, 0xFFFF)
+
+
+def encode_signature_algorithms(schemes: list[int]) -> bytes:
+    """``SignatureScheme supported_signature_algorithms<2..2^16-2>``."""
+    return _encode_u16_list(schemes, 0xFFFE)
+
+
+def decode_signature_algorithms(data: bytes) -> list[int]:
+    """``SignatureScheme supported_signature_algorithms<2..2^16-2>``."""
+    return _u16_list(data, 2, 0xFFFE)
+
+
+# RFC 8446 §4.2.8 key_share
+@dataclass(frozen=True)
+class KeyShareEntry:
+    """One ``KeyShareEntry``: a group and its public value."""
+
+    group: int
+    key_exchange: bytes
+
+    def encode(self) -> bytes:
+        """``NamedGroup group; opaque key_exchange<1..2^16-1>``."""
+        return Writer().u16(self.group).vector(self.key_exchange, 2, 1, 0xFFFF).getvalue()
+
+    @classmethod
+    def read(cls, reader: Reader) -> KeyShareEntry:
+        """Read one entry."""
+        group = reader.u16()
+        return cls(group, reader.vector(2, 1, 0xFFFF))
+
+
+def encode_key_share_client(shares: list[KeyShareEntry]) -> bytes:
+    """``KeyShareEntry client_shares<0..2^16-1>``."""
+    body = b"".join(s.encode() for s in shares)
+    return Writer().vector(body, 2, 0, 0xFFFF).getvalue()
+
+
+def decode_key_share_client(data: bytes) -> list[KeyShareEntry]:
+    """ClientHello form; one share per group at most (§4.2.8)."""
+    reader = Reader(data)
+    shares: list[KeyShareEntry] = []
+    with reader.sub(2, 0, 0xFFFF) as inner:
+        while inner.remaining:
+            shares.append(KeyShareEntry.read(inner))
+    reader.finish()
+    if len({s.group for s in shares}) != len(shares):
+        raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "two key shares for one group")
+    return shares
+
+
+def decode_key_share_server(data: bytes) -> KeyShareEntry:
+    """ServerHello form: ``KeyShareEntry server_share``."""
+    reader = Reader(data)
+    share = KeyShareEntry.read(reader)
+    reader.finish()
+    return share
+
+
+def encode_key_share_hrr(group: int) -> bytes:
+    """HelloRetryRequest form: ``NamedGroup selected_group``."""
+    return group.to_bytes(2, "big")
+
+
+def decode_key_share_hrr(data: bytes) -> int:
+    """HelloRetryRequest form: ``NamedGroup selected_group``."""
+    reader = Reader(data)
+    group = reader.u16()
+    reader.finish()
+    return group
+
+
+# RFC 6066 §3 server_name
+def encode_server_name(host: str) -> bytes:
+    """A ServerNameList with one host_name."""
+    name = Writer().u8(0).vector(host.encode("ascii"), 2, 1, 0xFFFF).getvalue()
+    return Writer().vector(name, 2, 1, 0xFFFF).getvalue()
+
+
+def decode_server_name(data: bytes) -> str | None:
+    """The host_name of a ServerNameList (None if it has none)."""
+    reader = Reader(data)
+    host: str | None = None
+    seen: set[int] = set()
+    with reader.sub(2, 1, 0xFFFF) as inner:
+        while inner.remaining:
+            name_type = inner.u8()
+            name = inner.vector(2, 1, 0xFFFF)
+            if name_type in seen:
+                raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "two names of one type")
+            seen.add(name_type)
+            if name_type == 0:
+                try:
+                    host = name.decode("ascii")
+                except UnicodeDecodeError:
+                    raise ProtocolError(
+                        AlertDescription.DECODE_ERROR, "host_name not ASCII"
+                    ) from None
+    reader.finish()
+    return host
+
+
+# RFC 7301 §3.1 application_layer_protocol_negotiation
+def encode_alpn(protocols: list[bytes]) -> bytes:
+    """``ProtocolName protocol_name_list<2..2^16-1>``."""
+    body = b"".join(Writer().vector(p, 1, 1, 255).getvalue() for p in protocols)
+    return Writer().vector(body, 2, 2, 0xFFFF).getvalue()
+
+
+def decode_alpn(data: bytes) -> list[bytes]:
+    """``ProtocolName protocol_name_list<2..2^16-1>``; empty names refused."""
+    reader = Reader(data)
+    names: list[bytes] = []
+    with reader.sub(2, 2, 0xFFFF) as inner:
+        while inner.remaining:
+            names.append(inner.vector(1, 1, 255))
+    reader.finish()
+    return names
+
+
+# RFC 8446 §4.2.2 cookie, §4.2.9 psk_key_exchange_modes
+def encode_cookie(cookie: bytes) -> bytes:
+    """``opaque cookie<1..2^16-1>``."""
+    return Writer().vector(cookie, 2, 1, 0xFFFF).getvalue()
+
+
+def decode_cookie(data: bytes) -> bytes:
+    """``opaque cookie<1..2^16-1>``."""
+    reader = Reader(data)
+    cookie = reader.vector(2, 1, 0xFFFF)
+    reader.finish()
+    return cookie
+
+
+def encode_psk_key_exchange_modes(modes: list[int]) -> bytes:
+    """``PskKeyExchangeMode ke_modes<1..255>``."""
+    return Writer().vector(bytes(modes), 1, 1, 255).getvalue()
+
+
+def decode_psk_key_exchange_modes(data: bytes) -> list[int]:
+    """``PskKeyExchangeMode ke_modes<1..255>``."""
+    reader = Reader(data)
+    modes = list(reader.vector(1, 1, 255))
+    reader.finish()
+    return modes

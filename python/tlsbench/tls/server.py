@@ -1,0 +1,320 @@
+"""The TLS 1.3 server (RFC 8446 §2, §4): one state per message it expects.
+
+ExpectClientHello -> (sends ServerHello ... Finished) -> ExpectFinished ->
+ExpectTraffic; when no offered key share is acceptable a HelloRetryRequest is
+sent and ExpectClientHello waits for the second ClientHello.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import extensions as ext
+from .alerts import ProtocolError
+from .certs import PrivateKey, load_certificate_chain, load_private_key
+from .connection import Connection, ExpectTraffic, State
+from .constants import (
+    DEFAULT_GROUPS,
+    DEFAULT_SUITES,
+    HELLO_RETRY_REQUEST_RANDOM,
+    TLS13,
+    AlertDescription,
+    CipherSuite,
+    ExtensionType,
+    HandshakeType,
+    NamedGroup,
+    SignatureScheme,
+)
+from .keyexchange import KeyShare
+from .messages import (
+    Certificate,
+    CertificateEntry,
+    CertificateVerify,
+    ClientHello,
+    EncryptedExtensions,
+    Finished,
+    Handshake,
+    ServerHello,
+)
+from .signatures import schemes_for_key, sign
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """The server's certificate chain and key, and what it accepts, in preference order."""
+
+    certificate_chain: tuple[bytes, ...]
+    """DER certificates, leaf first."""
+    private_key: PrivateKey
+    cipher_suites: tuple[CipherSuite, ...] = DEFAULT_SUITES
+    groups: tuple[NamedGroup, ...] = DEFAULT_GROUPS
+    alpn_protocols: tuple[bytes, ...] = ()
+    provider: str = "cryptography"
+    middlebox_compat: bool = True
+    """Answer a client's legacy_session_id with a dummy ChangeCipherSpec (Appendix D.4)."""
+    signature_schemes: tuple[SignatureScheme, ...] = ()
+    """Schemes we may sign with; empty means every scheme the key allows."""
+
+    @classmethod
+    def from_files(
+        cls,
+        cert_file: Path | str,
+        key_file: Path | str,
+        *,
+        cipher_suites: Sequence[CipherSuite] = DEFAULT_SUITES,
+        groups: Sequence[NamedGroup] = DEFAULT_GROUPS,
+        alpn_protocols: Sequence[bytes] = (),
+        provider: str = "cryptography",
+        middlebox_compat: bool = True,
+    ) -> ServerConfig:
+        """Load a PEM chain (leaf first) and a PEM private key."""
+        return cls(
+            tuple(load_certificate_chain(cert_file)),
+            load_private_key(key_file),
+            tuple(cipher_suites),
+            tuple(groups),
+            tuple(alpn_protocols),
+            provider,
+            middlebox_compat,
+        )
+
+
+class ServerConnection(Connection):
+    """Sans-I/O TLS 1.3 server; it waits for a ClientHello."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        super().__init__(config.provider, config.middlebox_compat)
+        if not config.certificate_chain:
+            raise ValueError("a certificate chain is needed")
+        self.config = config
+        self.ccs_sent = False
+        self._state = ExpectClientHello(self)
+
+    def certificate_verify_signature(
+        self, scheme: SignatureScheme, transcript_hash: bytes
+    ) -> bytes:
+        """Our CertificateVerify signature (§4.4.3); tests override it to inject faults."""
+        return sign(self.config.private_key, scheme, transcript_hash, server=True)
+
+    def finished_verify_data(self, finished_key: bytes) -> bytes:
+        """verify_data of our Finished (§4.4.4); tests override it to inject faults."""
+        return self.crypto.tls13_verify_data(self.hash_name, finished_key, self.transcript.digest())
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """What a HelloRetryRequest fixed: the second ClientHello must agree."""
+
+    suite: CipherSuite
+    group: NamedGroup
+    session_id: bytes
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """The parts of a ClientHello the server negotiates from, checked."""
+
+    groups: list[int]
+    shares: dict[int, bytes]
+    schemes: list[int]
+    server_name: str | None
+    alpn: list[bytes] | None
+
+
+def _fail(alert: AlertDescription, message: str) -> ProtocolError:
+    return ProtocolError(alert, message)
+
+
+def _read_offer(hello: ClientHello) -> _Offer:
+    """Check a ClientHello's version, compression and extensions (§4.1.2, §4.2, §9.2)."""
+    exts = hello.extensions
+    versions = exts.get(ExtensionType.SUPPORTED_VERSIONS)
+    if versions is None or TLS13 not in ext.decode_supported_versions_client(versions):
+        raise _fail(AlertDescription.PROTOCOL_VERSION, "client does not offer TLS 1.3")
+    if hello.legacy_compression_methods != b"\x00":
+        raise _fail(AlertDescription.ILLEGAL_PARAMETER, "compression methods other than null")
+    if ExtensionType.PRE_SHARED_KEY in exts and list(exts)[-1] != ExtensionType.PRE_SHARED_KEY:
+        raise _fail(AlertDescription.ILLEGAL_PARAMETER, "pre_shared_key is not last")  # §4.2.11
+    # §9.2: certificate authentication needs signature_algorithms; (EC)DHE needs the other two.
+    for needed in (
+        ExtensionType.SIGNATURE_ALGORITHMS,
+        ExtensionType.SUPPORTED_GROUPS,
+        ExtensionType.KEY_SHARE,
+    ):
+        if needed not in exts:
+            raise _fail(AlertDescription.MISSING_EXTENSION, f"no {needed.name.lower()}")
+    groups = ext.decode_supported_groups(exts[ExtensionType.SUPPORTED_GROUPS])
+    shares = ext.decode_key_share_client(exts[ExtensionType.KEY_SHARE])
+    if any(s.group not in groups for s in shares):  # §4.2.8
+        raise _fail(AlertDescription.ILLEGAL_PARAMETER, "key share for a group not offered")
+    server_name = None
+    if ExtensionType.SERVER_NAME in exts:
+        server_name = ext.decode_server_name(exts[ExtensionType.SERVER_NAME])
+    alpn = None
+    if ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION in exts:
+        alpn = ext.decode_alpn(exts[ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION])
+    return _Offer(
+        groups,
+        {s.group: s.key_exchange for s in shares},
+        ext.decode_signature_algorithms(exts[ExtensionType.SIGNATURE_ALGORITHMS]),
+        server_name,
+        alpn,
+    )
+
+
+class ExpectClientHello(State):
+    """Waits for a ClientHello (§4.1.2), or the second one after a HelloRetryRequest."""
+
+    def __init__(self, conn: ServerConnection, retry: _Retry | None = None) -> None:
+        self.conn = conn
+        self.retry = retry
+
+    def handle(self, message: Handshake) -> State:
+        """Negotiate, then send ServerHello through Finished (or a HelloRetryRequest)."""
+        if message.msg_type != HandshakeType.CLIENT_HELLO:
+            return super().handle(message)
+        conn = self.conn
+        config = conn.config
+        conn.ccs_allowed = True
+        hello = ClientHello.decode(message.body)
+        offer = _read_offer(hello)
+        if ExtensionType.COOKIE in hello.extensions and self.retry is None:
+            raise _fail(AlertDescription.ILLEGAL_PARAMETER, "cookie we did not send")
+
+        # The server's preference decides (suite, scheme, group, ALPN).
+        suite = next((s for s in config.cipher_suites if s in hello.cipher_suites), None)
+        if suite is None:
+            raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no common cipher suite")
+        usable = [
+            s
+            for s in schemes_for_key(config.private_key)
+            if not config.signature_schemes or s in config.signature_schemes
+        ]
+        scheme = next((s for s in usable if s in offer.schemes), None)
+        if scheme is None:
+            raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no common signature scheme")
+        alpn = None
+        if offer.alpn is not None and config.alpn_protocols:
+            alpn = next((p for p in config.alpn_protocols if p in offer.alpn), None)
+            if alpn is None:  # RFC 7301 §3.2
+                raise _fail(AlertDescription.NO_APPLICATION_PROTOCOL, "no common ALPN protocol")
+        group = next((g for g in config.groups if g in offer.shares), None)
+        if self.retry is not None:
+            # §4.1.4: the second ClientHello has one share, for the group we asked for.
+            if len(offer.shares) != 1 or group != self.retry.group:
+                raise _fail(AlertDescription.ILLEGAL_PARAMETER, "ClientHello2 ignores the retry")
+            if suite != self.retry.suite or hello.legacy_session_id != self.retry.session_id:
+                raise _fail(AlertDescription.ILLEGAL_PARAMETER, "ClientHello2 changed")
+        elif group is None:
+            retry_group = next((g for g in config.groups if g in offer.groups), None)
+            if retry_group is None:
+                raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no common group")
+            return self._hello_retry_request(hello, message, suite, retry_group)
+        assert group is not None
+
+        conn.server_name = offer.server_name
+        conn.alpn_protocol = alpn
+        conn.signature_scheme = scheme
+        conn.group = group
+        conn.set_suite(suite)
+        if self.retry is None:
+            conn.transcript.start(conn.hash_name)
+        conn.transcript.add(message.raw)
+        return self._send_flight(hello, offer.shares[group])
+
+    def _send_flight(self, hello: ClientHello, client_share: bytes) -> State:
+        """ServerHello, CCS, EncryptedExtensions, Certificate, CertificateVerify, Finished."""
+        conn = self.conn
+        assert conn.group is not None and conn.signature_scheme is not None
+        ours = KeyShare(conn.group)
+        shared_secret = ours.exchange(client_share)
+        server_hello = ServerHello(
+            os.urandom(32),
+            hello.legacy_session_id,
+            int(conn.suite),
+            {
+                ExtensionType.SUPPORTED_VERSIONS: ext.encode_supported_versions_server(TLS13),
+                ExtensionType.KEY_SHARE: ext.KeyShareEntry(int(conn.group), ours.public).encode(),
+            },
+        )
+        conn.send_handshake(server_hello.encode())
+        self._compat_change_cipher_spec(hello)
+        conn.key_schedule = conn.crypto.KeySchedule(int(conn.suite))
+        stage = conn.key_schedule.handshake_stage(shared_secret, conn.transcript.digest())
+        conn.handshake_stage = stage
+        conn.set_write_secret(stage.server_secret)
+
+        encrypted: ext.Extensions = {}
+        if conn.server_name is not None:
+            encrypted[ExtensionType.SERVER_NAME] = b""  # RFC 6066 §3: empty answer
+        if conn.alpn_protocol is not None:
+            alpn_type = ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION
+            encrypted[alpn_type] = ext.encode_alpn([conn.alpn_protocol])
+        conn.send_handshake(EncryptedExtensions(encrypted).encode())
+        entries = [CertificateEntry(der) for der in conn.config.certificate_chain]
+        conn.send_handshake(Certificate(b"", entries).encode())
+        scheme = conn.signature_scheme
+        signature = conn.certificate_verify_signature(scheme, conn.transcript.digest())
+        conn.send_handshake(CertificateVerify(int(scheme), signature).encode())
+        verify_data = conn.finished_verify_data(stage.server_finished_key)
+        conn.send_handshake(Finished(verify_data).encode())
+        application = conn.key_schedule.application_stage(conn.transcript.digest())
+        conn.set_write_secret(application.server_secret)
+        conn.set_read_secret(stage.client_secret)  # §5.1: ClientHello must end its record
+        return ExpectFinished(conn, application.client_secret)
+
+    def _compat_change_cipher_spec(self, hello: ClientHello) -> None:
+        # Appendix D.4: after our first handshake message, when the client used a session id.
+        conn = self.conn
+        if conn.middlebox_compat and hello.legacy_session_id and not conn.ccs_sent:
+            conn.records.write_change_cipher_spec()
+            conn.ccs_sent = True
+
+    def _hello_retry_request(
+        self, hello: ClientHello, message: Handshake, suite: CipherSuite, group: NamedGroup
+    ) -> State:
+        conn = self.conn
+        conn.hello_retry_request = True
+        conn.set_suite(suite)
+        conn.transcript.add(message.raw)
+        conn.transcript.restart_for_retry(conn.hash_name)  # §4.4.1 message_hash
+        retry = ServerHello(
+            HELLO_RETRY_REQUEST_RANDOM,
+            hello.legacy_session_id,
+            int(suite),
+            {
+                ExtensionType.SUPPORTED_VERSIONS: ext.encode_supported_versions_server(TLS13),
+                ExtensionType.KEY_SHARE: ext.encode_key_share_hrr(int(group)),
+            },
+        )
+        conn.send_handshake(retry.encode())
+        self._compat_change_cipher_spec(hello)
+        return ExpectClientHello(conn, _Retry(suite, group, hello.legacy_session_id))
+
+
+class ExpectFinished(State):
+    """Waits for the client's Finished (§4.4.4)."""
+
+    def __init__(self, conn: ServerConnection, client_application_secret: bytes) -> None:
+        self.conn = conn
+        self.client_application_secret = client_application_secret
+
+    def handle(self, message: Handshake) -> State:
+        """Verify the client's Finished and switch to its application keys."""
+        if message.msg_type != HandshakeType.FINISHED:
+            return super().handle(message)
+        conn = self.conn
+        finished = Finished.decode(message.body, conn.hash_length)
+        expected = conn.crypto.tls13_verify_data(
+            conn.hash_name, conn.handshake_stage.client_finished_key, conn.transcript.digest()
+        )
+        if not hmac.compare_digest(expected, finished.verify_data):
+            raise ProtocolError(AlertDescription.DECRYPT_ERROR, "client Finished is wrong")
+        conn.transcript.add(message.raw)
+        conn.set_read_secret(self.client_application_secret, application=True)
+        conn.complete_handshake()
+        return ExpectTraffic(conn)

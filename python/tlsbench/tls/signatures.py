@@ -1,0 +1,87 @@
+"""CertificateVerify signatures (RFC 8446 §4.4.3) over the transcript hash."""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+
+from .alerts import ProtocolError
+from .certs import PrivateKey
+from .constants import AlertDescription, SignatureScheme
+
+_SERVER_CONTEXT = b"TLS 1.3, server CertificateVerify"
+_CLIENT_CONTEXT = b"TLS 1.3, client CertificateVerify"
+
+_PSS_HASH: dict[SignatureScheme, type[hashes.HashAlgorithm]] = {
+    SignatureScheme.RSA_PSS_RSAE_SHA256: hashes.SHA256,
+    SignatureScheme.RSA_PSS_RSAE_SHA384: hashes.SHA384,
+    SignatureScheme.RSA_PSS_RSAE_SHA512: hashes.SHA512,
+}
+_ECDSA: dict[SignatureScheme, tuple[type[ec.EllipticCurve], type[hashes.HashAlgorithm]]] = {
+    SignatureScheme.ECDSA_SECP256R1_SHA256: (ec.SECP256R1, hashes.SHA256),
+    SignatureScheme.ECDSA_SECP384R1_SHA384: (ec.SECP384R1, hashes.SHA384),
+}
+# §4.4.3: RSASSA-PKCS1-v1_5 may appear in certificates but never in CertificateVerify.
+CERTIFICATE_VERIFY_SCHEMES = frozenset(_PSS_HASH) | frozenset(_ECDSA)
+
+
+def signed_content(transcript_hash: bytes, server: bool) -> bytes:
+    """64 spaces, the context string, a zero byte and the transcript hash (§4.4.3)."""
+    return b" " * 64 + (_SERVER_CONTEXT if server else _CLIENT_CONTEXT) + b"\x00" + transcript_hash
+
+
+def _pss(hash_type: type[hashes.HashAlgorithm]) -> padding.PSS:
+    # §4.2.3: the salt is as long as the digest.
+    algorithm = hash_type()
+    return padding.PSS(mgf=padding.MGF1(algorithm), salt_length=algorithm.digest_size)
+
+
+def schemes_for_key(key: PrivateKey) -> list[SignatureScheme]:
+    """The schemes this key can sign CertificateVerify with, best first."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return list(_PSS_HASH)
+    return [s for s, (curve, _) in _ECDSA.items() if isinstance(key.curve, curve)]
+
+
+def sign(
+    key: PrivateKey, scheme: SignatureScheme, transcript_hash: bytes, server: bool = True
+) -> bytes:
+    """Sign the CertificateVerify content with ``scheme``."""
+    content = signed_content(transcript_hash, server)
+    if scheme in _PSS_HASH and isinstance(key, rsa.RSAPrivateKey):
+        hash_type = _PSS_HASH[scheme]
+        return key.sign(content, _pss(hash_type), hash_type())
+    if scheme in _ECDSA and isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.sign(content, ec.ECDSA(_ECDSA[scheme][1]()))
+    raise ValueError(f"cannot sign {scheme!r} with this key")
+
+
+def verify(
+    public_key: CertificatePublicKeyTypes,
+    scheme: int,
+    signature: bytes,
+    transcript_hash: bytes,
+    server: bool = True,
+) -> None:
+    """Check a CertificateVerify; a scheme that does not fit the key is illegal_parameter."""
+    content = signed_content(transcript_hash, server)
+    try:
+        if scheme in _PSS_HASH and isinstance(public_key, rsa.RSAPublicKey):
+            hash_type = _PSS_HASH[SignatureScheme(scheme)]
+            public_key.verify(signature, content, _pss(hash_type), hash_type())
+            return
+        if scheme in _ECDSA and isinstance(public_key, ec.EllipticCurvePublicKey):
+            curve, hash_type = _ECDSA[SignatureScheme(scheme)]
+            if not isinstance(public_key.curve, curve):
+                raise ProtocolError(
+                    AlertDescription.ILLEGAL_PARAMETER, "ECDSA scheme for another curve"
+                )
+            public_key.verify(signature, content, ec.ECDSA(hash_type()))
+            return
+    except InvalidSignature:
+        raise ProtocolError(
+            AlertDescription.DECRYPT_ERROR, "CertificateVerify signature is wrong"
+        ) from None
+    raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "signature scheme does not fit the key")

@@ -1,0 +1,41 @@
+"""The handshake transcript hash (RFC 8446 §4.4.1)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from .messages import message_hash
+
+
+class Transcript:
+    """Running hash over handshake messages; messages are kept until the hash is known."""
+
+    def __init__(self) -> None:
+        self._pending: list[bytes] = []
+        self._hash: hashlib._Hash | None = None
+
+    def add(self, raw: bytes) -> None:
+        """Append one whole handshake message."""
+        if self._hash is None:
+            self._pending.append(raw)
+        else:
+            self._hash.update(raw)
+
+    def start(self, hash_name: str) -> None:
+        """Fix the hash once the suite is known and hash what was held."""
+        self._hash = hashlib.new(hash_name)
+        for raw in self._pending:
+            self._hash.update(raw)
+        self._pending.clear()
+
+    def digest(self) -> bytes:
+        """Hash of everything added so far."""
+        assert self._hash is not None, "transcript hash used before the suite is known"
+        return self._hash.copy().digest()
+
+    def restart_for_retry(self, hash_name: str) -> None:
+        """§4.4.1: after a HelloRetryRequest, ClientHello1 becomes message_hash(Hash(CH1))."""
+        self.start(hash_name)
+        first = self.digest()
+        self._hash = hashlib.new(hash_name)
+        self._hash.update(message_hash(first))
