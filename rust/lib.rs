@@ -594,17 +594,14 @@ impl RecordCipher {
         // still in cache: faster than decrypting the whole buffer first.
         scratch.resize(HEADER_LEN + record::MAX_CIPHERTEXT, 0);
         let out = PyList::empty(py);
-        let mut at = 0;
-        while at < buf.len() {
-            let (_, len) = RecordProtector::record_len(&buf[at..])?;
-            let rec = &buf[at..at + len];
-            let (t, n) = if len >= GIL_THRESHOLD {
+        for rec in record::split_records(buf) {
+            let rec = rec?;
+            let (t, n) = if rec.len() >= GIL_THRESHOLD {
                 py.detach(|| inner.open_into(rec, scratch))?
             } else {
                 inner.open_into(rec, scratch)?
             };
             out.append((t, bytes(py, &scratch[..n])))?;
-            at += len;
         }
         Ok(out)
     }

@@ -286,6 +286,28 @@ impl RecordProtector {
     }
 }
 
+/// Split a buffer of whole records into records, in order; a partial record at the end
+/// is an error, as is a length over the ciphertext limit.
+pub fn split_records(buf: &[u8]) -> impl Iterator<Item = Result<&[u8], RecordError>> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= buf.len() {
+            return None;
+        }
+        match RecordProtector::record_len(&buf[at..]) {
+            Ok((_, len)) => {
+                let rec = &buf[at..at + len];
+                at += len;
+                Some(Ok(rec))
+            }
+            Err(e) => {
+                at = buf.len();
+                Some(Err(e))
+            }
+        }
+    })
+}
+
 /// RFC 5246 §6.2.3.3: seq_num || type || version || length.
 fn tls12_aad(seq: u64, content_type: u8, version: [u8; 2], len: usize) -> [u8; 13] {
     let mut aad = [0u8; 13];
@@ -366,5 +388,91 @@ mod tests {
             tx.seal_into(23, b"x", 0, &mut rec),
             Err(RecordError::SequenceOverflow)
         );
+    }
+}
+
+/// Property tests over arbitrary and mutated input: opening never panics, never
+/// accepts a changed record, and framing splits exactly what was sealed.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::suites::SUITES;
+    use proptest::prelude::*;
+
+    fn suite() -> impl Strategy<Value = &'static Suite> {
+        (0..SUITES.len()).prop_map(|i| &SUITES[i])
+    }
+
+    fn pair(suite: &'static Suite, seq: u64) -> (RecordProtector, RecordProtector) {
+        let key = vec![3u8; suite.aead.key_len()];
+        let iv = vec![5u8; suite.iv_len()];
+        (
+            RecordProtector::new(suite.version, suite, &key, &iv, seq).unwrap(),
+            RecordProtector::new(suite.version, suite, &key, &iv, seq).unwrap(),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(suite in suite(), buf in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let (_, mut rx) = pair(suite, 0);
+            let mut out = vec![0u8; HEADER_LEN + MAX_CIPHERTEXT];
+            for rec in split_records(&buf) {
+                match rec {
+                    Ok(r) => { let _ = rx.open_into(r, &mut out); }
+                    Err(_) => break,
+                }
+            }
+            let _ = rx.open_into(&buf, &mut out);
+        }
+
+        #[test]
+        fn mutated_records_are_refused(
+            suite in suite(),
+            data in proptest::collection::vec(any::<u8>(), 0..300),
+            seq in 0u64..u64::MAX - 1,
+            pos in any::<usize>(),
+            flip in 1u8..=255,
+        ) {
+            let (mut tx, mut rx) = pair(suite, seq);
+            let mut rec = vec![0u8; tx.sealed_len(data.len(), 0)];
+            tx.seal_into(23, &data, 0, &mut rec).unwrap();
+            let i = pos % rec.len();
+            rec[i] ^= flip;
+            let mut out = vec![0u8; HEADER_LEN + MAX_CIPHERTEXT];
+            prop_assert!(rx.open_into(&rec, &mut out).is_err());
+            prop_assert_eq!(rx.sequence, seq, "a refused record must not consume a sequence number");
+        }
+
+        #[test]
+        fn sealed_buffers_split_and_open(
+            suite in suite(),
+            sizes in proptest::collection::vec(0usize..2000, 1..8),
+            cut in any::<usize>(),
+        ) {
+            let (mut tx, mut rx) = pair(suite, 7);
+            let mut buf = Vec::new();
+            for (i, n) in sizes.iter().enumerate() {
+                let mut rec = vec![0u8; tx.sealed_len(*n, 0)];
+                tx.seal_into(23, &vec![i as u8; *n], 0, &mut rec).unwrap();
+                buf.extend_from_slice(&rec);
+            }
+            let mut out = vec![0u8; HEADER_LEN + MAX_CIPHERTEXT];
+            let recs: Vec<_> = split_records(&buf).collect::<Result<_, _>>().unwrap();
+            prop_assert_eq!(recs.len(), sizes.len());
+            for (i, r) in recs.iter().enumerate() {
+                let (t, n) = rx.open_into(r, &mut out).unwrap();
+                prop_assert_eq!(t, 23);
+                prop_assert!(out[..n].iter().all(|&b| b == i as u8));
+                prop_assert_eq!(n, sizes[i]);
+            }
+            // Any cut inside the buffer leaves a partial record: an error, never a panic.
+            let cut = cut % buf.len();
+            if cut > 0 && !recs.iter().scan(0, |a, r| { *a += r.len(); Some(*a) }).any(|e| e == cut) {
+                prop_assert!(split_records(&buf[..cut]).any(|r| r.is_err()));
+            }
+        }
     }
 }
