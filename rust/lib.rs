@@ -352,6 +352,13 @@ impl KeySchedule {
         Ok(Tls13Stage::new(py, s))
     }
 
+    /// KeyUpdate (RFC 8446 §7.2): (next traffic secret, its key, its IV) in one call.
+    fn key_update<'py>(&self, py: Python<'py>, secret: CBuf) -> PyResult<Bound<'py, PyTuple>> {
+        let next = kdf::tls13_next_secret(self.inner.suite, secret.as_bytes())?;
+        let (key, iv) = kdf::tls13_traffic_keys(self.inner.suite, &next)?;
+        PyTuple::new(py, [bytes(py, &next), bytes(py, &key), bytes(py, &iv)])
+    }
+
     fn exporter_master_secret<'py>(
         &self,
         py: Python<'py>,

@@ -3,6 +3,8 @@ and refuse any flipped bit or truncation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +24,7 @@ settings.register_profile("tlsbench", max_examples=40, deadline=None)
 settings.load_profile("tlsbench")
 
 
-def agree(results: list[object]) -> None:
+def agree(results: Sequence[object]) -> None:
     assert all(r == results[0] for r in results[1:]), results
 
 
@@ -81,8 +83,11 @@ def test_key_schedule_agrees(
                 )
             ]
         )
+        nxt = p.tls13_next_secret(suite.code, ap.client_secret)
+        assert ks.key_update(ap.client_secret) == (nxt, *p.tls13_traffic_keys(suite.code, nxt))
         stages[-1] += [
-            p.tls13_next_secret(suite.code, ap.client_secret),
+            nxt,
+            ks.key_update(ap.server_secret),
             p.tls13_traffic_keys(suite.code, ap.server_secret),
         ]
     agree(stages)

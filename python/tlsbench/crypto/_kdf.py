@@ -183,6 +183,12 @@ class KeySchedule:
         self.master_secret = ms
         return stage
 
+    def key_update(self, secret: Buffer) -> tuple[bytes, bytes, bytes]:
+        """KeyUpdate (RFC 8446 §7.2): (next traffic secret, its key, its IV)."""
+        nxt = self.kdf.tls13_next_secret(self._suite.code, secret)
+        key, iv = self.kdf.tls13_traffic_keys(self._suite.code, nxt)
+        return nxt, key, iv
+
     def _from_master(self, label: bytes, transcript_hash: Buffer) -> bytes:
         if self.master_secret is None:
             raise RuntimeError("the application stage comes first")
