@@ -487,7 +487,8 @@ def _without(hello: ClientHello, ext_type: int) -> ClientHello:
 def test_client_hello_checks(
     files: CredentialFiles, change: Callable[[ClientHello], ClientHello], alert: AlertDescription
 ) -> None:
-    _, server = make_pair(files)
+    _, both = make_pair(files)
+    server = ServerConnection(replace(both.config, versions=(0x0304,)))  # TLS 1.3 only
     events = server.receive_data(_hello_record(change(_our_client_hello(files))))
     assert closed(events).error == alert
     assert server.data_to_send() == bytes((21, 3, 3, 0, 2, 2, alert))

@@ -21,7 +21,14 @@ from typing import Any
 
 import pytest
 
-from tlsbench.tls.constants import CipherSuite, NamedGroup
+from tlsbench.tls.constants import (
+    TLS12_SUITES,
+    TLS13_SUITES,
+    CipherSuite,
+    KeyExchange,
+    NamedGroup,
+    key_exchange,
+)
 
 OPENSSL_GROUP = {
     NamedGroup.X25519: "X25519",
@@ -43,6 +50,29 @@ TLSLITE_SUITE = {
     CipherSuite.TLS_AES_256_GCM_SHA384: "aes256gcm",
     CipherSuite.TLS_CHACHA20_POLY1305_SHA256: "chacha20-poly1305",
 }
+# TLS 1.2 suites by their OpenSSL names (also what Python ssl's set_ciphers takes).
+OPENSSL_CIPHER = {
+    CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256: "AES128-GCM-SHA256",
+    CipherSuite.TLS_RSA_WITH_AES_256_GCM_SHA384: "AES256-GCM-SHA384",
+    CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: "ECDHE-RSA-AES128-GCM-SHA256",
+    CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: "ECDHE-RSA-AES256-GCM-SHA384",
+    CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: "ECDHE-RSA-CHACHA20-POLY1305",
+    CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: "ECDHE-ECDSA-AES128-GCM-SHA256",
+    CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: "ECDHE-ECDSA-AES256-GCM-SHA384",
+    CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: "ECDHE-ECDSA-CHACHA20-POLY1305",
+}
+TLSLITE_KEY_EXCHANGE = {
+    KeyExchange.RSA: "rsa",
+    KeyExchange.ECDHE_RSA: "ecdhe_rsa",
+    KeyExchange.ECDHE_ECDSA: "ecdhe_ecdsa",
+}
+
+
+def tlslite_cipher(suite: CipherSuite) -> str:
+    """tlslite-ng's name of a suite's AEAD (TLS 1.2 or 1.3)."""
+    if "CHACHA20" in suite.name:
+        return "chacha20-poly1305"
+    return "aes256gcm" if "AES_256" in suite.name else "aes128gcm"
 
 
 def openssl_binary() -> str:
@@ -227,13 +257,14 @@ class OpenSSL:
 
 @contextmanager
 def openssl_server(
-    cert: Path, key: Path, extra: Sequence[str] = (), quiet: bool = True
+    cert: Path, key: Path, extra: Sequence[str] = (), quiet: bool = True, version: str = "-tls1_3"
 ) -> Iterator[tuple[OpenSSL, int]]:
-    """``openssl s_server -tls1_3`` on a free port, ready when it listens."""
+    """``openssl s_server -tls1_3`` (or ``version``; ``""`` for any), listening on a free port."""
     for _attempt in range(5):
         port = free_port()
         args = ["s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert), "-key", str(key)]
-        args += ["-tls1_3", "-naccept", "1", *(["-quiet"] if quiet else []), *extra]
+        args += [*([version] if version else []), "-naccept", "1"]
+        args += [*(["-quiet"] if quiet else []), *extra]
         server = OpenSSL(args)
         try:
             deadline = time.monotonic() + 10
@@ -255,10 +286,12 @@ def openssl_server(
 
 
 @contextmanager
-def openssl_client(port: int, extra: Sequence[str] = (), quiet: bool = True) -> Iterator[OpenSSL]:
-    """``openssl s_client -tls1_3`` connecting to 127.0.0.1:port."""
-    args = ["s_client", "-connect", f"127.0.0.1:{port}", "-tls1_3", *(["-quiet"] if quiet else [])]
-    client = OpenSSL([*args, *extra])
+def openssl_client(
+    port: int, extra: Sequence[str] = (), quiet: bool = True, version: str = "-tls1_3"
+) -> Iterator[OpenSSL]:
+    """``openssl s_client -tls1_3`` (or ``version``; ``""`` for any) to 127.0.0.1:port."""
+    args = ["s_client", "-connect", f"127.0.0.1:{port}", *([version] if version else [])]
+    client = OpenSSL([*args, *(["-quiet"] if quiet else []), *extra])
     try:
         yield client
     finally:
@@ -290,18 +323,31 @@ class PeerThread(threading.Thread):
         return self.result
 
 
-def ssl_server_context(cert: Path, key: Path) -> ssl.SSLContext:
-    """Python ssl server context, TLS 1.3 only (OpenSSL underneath)."""
+def _pin(ctx: ssl.SSLContext, tls12_suite: CipherSuite | None) -> None:
+    """TLS 1.3 only, or TLS 1.2 only with one suite (which also enables RSA key exchange)."""
+    if tls12_suite is None:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        return
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(OPENSSL_CIPHER[tls12_suite])
+
+
+def ssl_server_context(
+    cert: Path, key: Path, tls12_suite: CipherSuite | None = None
+) -> ssl.SSLContext:
+    """Python ssl server context (OpenSSL underneath), TLS 1.3 only or TLS 1.2 with one suite."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    _pin(ctx, tls12_suite)
     ctx.load_cert_chain(str(cert), str(key))
     return ctx
 
 
-def ssl_client_context(ca: Path, group: NamedGroup | None = None) -> ssl.SSLContext:
-    """Python ssl client context verifying against ``ca``, TLS 1.3 only."""
+def ssl_client_context(
+    ca: Path, group: NamedGroup | None = None, tls12_suite: CipherSuite | None = None
+) -> ssl.SSLContext:
+    """Python ssl client context verifying against ``ca``, TLS 1.3 only or 1.2 with one suite."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    _pin(ctx, tls12_suite)
     ctx.load_verify_locations(str(ca))
     if group is not None:
         ctx.set_ecdh_curve(SSL_CURVE[group])
@@ -329,12 +375,49 @@ def payload_size(provider: str) -> int:
     return MIB
 
 
+def tls12_cert(suite: CipherSuite) -> str:
+    """The certificate kind a TLS 1.2 suite needs."""
+    return "ecdsa-p256" if key_exchange(suite) == KeyExchange.ECDHE_ECDSA else "rsa2048"
+
+
+def tls12_client_groups(suite: CipherSuite, group: NamedGroup | None) -> tuple[NamedGroup, ...]:
+    """The groups a client offers for ``group``: RFC 8422 §5.1 wants the P-256 certificate's
+    curve among them for ECDHE_ECDSA, so x25519 cases offer secp256r1 too (the server's
+    choice of x25519 is then asserted)."""
+    if group is None:
+        return (NamedGroup.X25519, NamedGroup.SECP256R1)
+    if key_exchange(suite) == KeyExchange.ECDHE_ECDSA and group != NamedGroup.SECP256R1:
+        return (group, NamedGroup.SECP256R1)
+    return (group,)
+
+
+TLS12_GROUPS = (NamedGroup.X25519, NamedGroup.SECP256R1)
+
+
+def matrix12(providers: Sequence[str] | None = None) -> list[Any]:
+    """TLS 1.2: provider x suite x group (none for RSA key exchange), with the fitting
+    certificate kind. Without ``providers`` every provider runs every case; with them
+    the cases are dealt out to the providers in turn (each still covers every kind)."""
+    cases = [
+        (s, g)
+        for s in TLS12_SUITES
+        for g in ((None,) if key_exchange(s) == KeyExchange.RSA else TLS12_GROUPS)
+    ]
+    out = []
+    for i, (s, g) in enumerate(cases):
+        chosen = PROVIDERS if providers is None else (providers[i % len(providers)],)
+        for p in chosen:
+            gname = g.name.lower() if g is not None else "rsa-kx"
+            out.append(pytest.param(p, s, g, tls12_cert(s), id=f"{p}-{s.name[4:]}-{gname}"))
+    return out
+
+
 def matrix() -> list[Any]:
-    """Every provider x suite x group x certificate kind, as pytest params."""
+    """Every provider x TLS 1.3 suite x group x certificate kind, as pytest params."""
     return [
         pytest.param(p, s, g, c, id=f"{p}-{s.name[4:]}-{g.name.lower()}-{c}")
         for p in PROVIDERS
-        for s in CipherSuite
+        for s in TLS13_SUITES
         for g in NamedGroup
         for c in CERT_KINDS
     ]

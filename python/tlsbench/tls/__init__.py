@@ -1,4 +1,4 @@
-"""TLS 1.3 (RFC 8446) protocol engine: sans-I/O client and server connections."""
+"""TLS 1.3 (RFC 8446) and TLS 1.2 (RFC 5246) protocol engine: sans-I/O client and server."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""The TLS 1.3 client (RFC 8446 §2, §4): one state per message it expects.
+"""The client (RFC 8446 §2, §4): one state per message it expects.
 
 ExpectServerHello -> ExpectEncryptedExtensions -> ExpectCertificate
 -> ExpectCertificateVerify -> ExpectFinished -> ExpectTraffic; a
 HelloRetryRequest sends a second ClientHello and returns to ExpectServerHello.
+A TLS 1.2 ServerHello continues in ``client12``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
+from . import client12
 from . import extensions as ext
 from .alerts import ProtocolError
 from .certs import parse_certificate, verify_server_chain
@@ -23,6 +26,8 @@ from .connection import Connection, ExpectTraffic, State
 from .constants import (
     DEFAULT_GROUPS,
     DEFAULT_SUITES,
+    DEFAULT_VERSIONS,
+    TLS12,
     TLS13,
     AlertDescription,
     CipherSuite,
@@ -31,8 +36,9 @@ from .constants import (
     NamedGroup,
     PskKeyExchangeMode,
     SignatureScheme,
+    suite_version,
 )
-from .keyexchange import KeyShare
+from .keyexchange import KeyShare, rsa_encrypt_pre_master_secret
 from .messages import (
     Certificate,
     CertificateRequest,
@@ -93,6 +99,10 @@ class ClientConfig:
     """Send a legacy_session_id and a dummy ChangeCipherSpec, as OpenSSL does (Appendix D.4)."""
     verify_time: datetime.datetime | None = None
     """Time for certificate validity; None lets the verifier use the current time."""
+    versions: tuple[int, ...] = DEFAULT_VERSIONS
+    """Versions to offer: TLS13 (0x0304) and/or TLS12 (0x0303); TLS 1.3 only by default."""
+    extended_master_secret: bool = True
+    """TLS 1.2: offer the RFC 7627 extended master secret."""
 
 
 def _is_ip(name: str) -> bool:
@@ -112,12 +122,19 @@ class ClientConnection(Connection):
         super().__init__(config.provider, config.middlebox_compat)
         if config.verify and (config.ca_file is None or config.server_name is None):
             raise ValueError("verification needs ca_file and server_name (or verify=False)")
-        if not config.cipher_suites or not config.groups:
-            raise ValueError("at least one cipher suite and one group are needed")
+        if not config.versions or not set(config.versions) <= {TLS12, TLS13}:
+            raise ValueError("versions must be a non-empty choice of TLS12 and TLS13")
+        self.suites = [s for s in config.cipher_suites if suite_version(s) in config.versions]
+        """The suites offered: those of the versions offered."""
+        if not self.suites or not config.groups:
+            raise ValueError("at least one cipher suite (of a version offered) and one group")
         self.config = config
+        self.offers_tls13 = TLS13 in config.versions
         self.random = os.urandom(32)
-        self.session_id = os.urandom(32) if config.middlebox_compat else b""
-        share_groups = config.key_share_groups or config.groups[:1]
+        # Appendix D.4's session id is a TLS 1.3 device; a TLS 1.2-only client resumes nothing.
+        compat = config.middlebox_compat and self.offers_tls13
+        self.session_id = os.urandom(32) if compat else b""
+        share_groups = (config.key_share_groups or config.groups[:1]) if self.offers_tls13 else ()
         self.shares = {g: KeyShare(g) for g in share_groups}
         self.server_name = config.server_name
         self.ccs_sent = False
@@ -127,7 +144,7 @@ class ClientConnection(Connection):
         self.records.legacy_version = 0x0301  # §5.1: allowed for an initial ClientHello
         self.send_handshake(self.hello.encode())
         self.records.legacy_version = 0x0303
-        self.ccs_allowed = True
+        self.ccs_allowed = self.offers_tls13
         self._state = ExpectServerHello(self)
 
     def make_client_hello(self, cookie: bytes | None = None) -> ClientHello:
@@ -139,6 +156,9 @@ class ClientConnection(Connection):
         exts[ExtensionType.SUPPORTED_GROUPS] = ext.encode_supported_groups(
             [int(g) for g in c.groups]
         )
+        tls12 = TLS12 in c.versions
+        if tls12:  # RFC 8422 §5.1.2: only uncompressed points
+            exts[ExtensionType.EC_POINT_FORMATS] = ext.encode_ec_point_formats([0])
         exts[ExtensionType.SIGNATURE_ALGORITHMS] = ext.encode_signature_algorithms(
             [int(s) for s in c.signature_schemes]
         )
@@ -146,7 +166,14 @@ class ClientConnection(Connection):
             exts[ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION] = ext.encode_alpn(
                 list(c.alpn_protocols)
             )
-        exts[ExtensionType.SUPPORTED_VERSIONS] = ext.encode_supported_versions_client([TLS13])
+        if tls12:
+            if c.extended_master_secret:  # RFC 7627 §5.1
+                exts[ExtensionType.EXTENDED_MASTER_SECRET] = b""
+            exts[ExtensionType.RENEGOTIATION_INFO] = ext.encode_renegotiation_info()  # RFC 5746
+        if not self.offers_tls13:  # a TLS 1.2 ClientHello, as OpenSSL -tls1_2 sends it
+            return ClientHello(self.random, self.session_id, [int(s) for s in self.suites], exts)
+        offered = [v for v in (TLS13, TLS12) if v in c.versions]
+        exts[ExtensionType.SUPPORTED_VERSIONS] = ext.encode_supported_versions_client(offered)
         # Offering psk_dhe_ke lets servers send tickets, which are accepted and ignored.
         exts[ExtensionType.PSK_KEY_EXCHANGE_MODES] = ext.encode_psk_key_exchange_modes(
             [PskKeyExchangeMode.PSK_DHE_KE]
@@ -156,11 +183,23 @@ class ClientConnection(Connection):
         exts[ExtensionType.KEY_SHARE] = ext.encode_key_share_client(
             [ext.KeyShareEntry(g, s.public) for g, s in self.shares.items()]
         )
-        return ClientHello(self.random, self.session_id, [int(s) for s in c.cipher_suites], exts)
+        return ClientHello(self.random, self.session_id, [int(s) for s in self.suites], exts)
 
     def finished_verify_data(self, finished_key: bytes) -> bytes:
         """verify_data of our Finished (§4.4.4); tests override it to inject faults."""
         return self.crypto.tls13_verify_data(self.hash_name, finished_key, self.transcript.digest())
+
+    def finished_verify_data_tls12(self, master_secret: bytes) -> bytes:
+        """verify_data of our TLS 1.2 Finished (RFC 5246 §7.4.9); tests override it."""
+        return self.crypto.tls12_verify_data(
+            self.hash_name, master_secret, b"client finished", self.transcript.digest()
+        )
+
+    def encrypt_pre_master_secret(
+        self, public_key: rsa.RSAPublicKey, pre_master_secret: bytes
+    ) -> bytes:
+        """The RSA ClientKeyExchange's content (RFC 5246 §7.4.7.1); tests override it."""
+        return rsa_encrypt_pre_master_secret(public_key, pre_master_secret)
 
 
 def _check_server_extensions(
@@ -191,7 +230,9 @@ class ExpectServerHello(State):
             return super().handle(message)
         conn = self.conn
         hello = ServerHello.decode(message.body)
-        if ExtensionType.SUPPORTED_VERSIONS not in hello.extensions:
+        if ExtensionType.SUPPORTED_VERSIONS not in hello.extensions or not conn.offers_tls13:
+            if TLS12 in conn.config.versions and self.retry_group is None:
+                return client12.server_hello(conn, hello, message)  # the TLS 1.2 ladder
             raise ProtocolError(AlertDescription.PROTOCOL_VERSION, "server does not speak TLS 1.3")
         version = ext.decode_supported_versions_server(
             hello.extensions[ExtensionType.SUPPORTED_VERSIONS]
@@ -204,7 +245,7 @@ class ExpectServerHello(State):
             raise ProtocolError(
                 AlertDescription.ILLEGAL_PARAMETER, "legacy_session_id_echo differs"
             )
-        if hello.cipher_suite not in conn.config.cipher_suites:
+        if hello.cipher_suite not in conn.suites or suite_version(hello.cipher_suite) != TLS13:
             raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "cipher suite not offered")
         if hello.legacy_compression_method != 0:
             raise ProtocolError(
@@ -231,6 +272,7 @@ class ExpectServerHello(State):
             )
         group = NamedGroup(share.group)
         shared_secret = conn.shares[group].exchange(share.key_exchange)
+        conn.version = TLS13
         conn.group = group
         conn.set_suite(suite)
         if not conn.hello_retry_request:

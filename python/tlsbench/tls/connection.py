@@ -18,6 +18,8 @@ from tlsbench.errors import TlsError
 
 from .alerts import Alert, ProtocolError, describe
 from .constants import (
+    SUITE_HASH,
+    TLS12,
     TLS13,
     AlertDescription,
     AlertLevel,
@@ -38,6 +40,7 @@ from .events import (
     SessionTicketReceived,
 )
 from .messages import Handshake, KeyUpdate, NewSessionTicket
+from .messages12 import HelloRequest
 from .record import HandshakeBuffer, RecordLayer
 from .transcript import Transcript
 
@@ -57,6 +60,12 @@ class State:
         raise ProtocolError(
             AlertDescription.UNEXPECTED_MESSAGE,
             f"{_message_name(message.msg_type)} in {type(self).__name__}",
+        )
+
+    def change_cipher_spec(self) -> State:
+        """A TLS 1.2 ChangeCipherSpec (RFC 5246 §7.1); only ExpectChangeCipherSpec wants one."""
+        raise ProtocolError(
+            AlertDescription.UNEXPECTED_MESSAGE, f"change_cipher_spec in {type(self).__name__}"
         )
 
 
@@ -79,7 +88,7 @@ def _message_name(msg_type: int) -> str:
 
 
 class Connection:
-    """Sans-I/O TLS 1.3 connection; see :class:`ClientConnection` and :class:`ServerConnection`."""
+    """Sans-I/O TLS connection; see :class:`ClientConnection` and :class:`ServerConnection`."""
 
     is_client = False
     key_schedule: KeySchedule
@@ -102,6 +111,10 @@ class Connection:
         self.ccs_allowed = False
         self.handshake_complete = False
         # Negotiated values, filled in by the states.
+        self.version: int | None = None
+        """TLS13 or TLS12 once the hellos are exchanged."""
+        self.extended_master_secret = False
+        """TLS 1.2: the master secret is the RFC 7627 one."""
         self.suite = CipherSuite.TLS_AES_128_GCM_SHA256
         self.hash_name = "sha256"
         self.group: NamedGroup | None = None
@@ -154,13 +167,15 @@ class Connection:
             raise TlsUsageError("send_data after close")
         if data:
             self.records.write(ContentType.APPLICATION_DATA, data)
-            if self.records.write_sequence >= KEY_UPDATE_AFTER_RECORDS:
+            if self.version == TLS13 and self.records.write_sequence >= KEY_UPDATE_AFTER_RECORDS:
                 self._send_key_update(False)
 
     def key_update(self, request_peer: bool = True) -> None:
-        """Send a KeyUpdate and move to our next write secret (§4.6.3)."""
+        """Send a KeyUpdate and move to our next write secret (§4.6.3); TLS 1.3 only."""
         if not self.handshake_complete or self._close_sent:
             raise TlsUsageError("key_update outside an established connection")
+        if self.version != TLS13:
+            raise TlsUsageError("key_update is a TLS 1.3 message")
         self._send_key_update(request_peer)
 
     def close(self) -> None:
@@ -170,9 +185,9 @@ class Connection:
 
     # -- used by the states ------------------------------------------------------
     def set_suite(self, suite: CipherSuite) -> None:
-        """Fix the suite and with it the transcript hash."""
+        """Fix the suite and with it the transcript hash (and the TLS 1.2 PRF hash)."""
         self.suite = suite
-        self.hash_name = "sha384" if suite == CipherSuite.TLS_AES_256_GCM_SHA384 else "sha256"
+        self.hash_name = SUITE_HASH[suite]
 
     @property
     def hash_length(self) -> int:
@@ -199,14 +214,24 @@ class Connection:
         self.records.set_write_key(self.suite, key, iv)
         self._write_secret = secret
 
+    def set_tls12_keys(
+        self, write: tuple[bytes, bytes] | None, read: tuple[bytes, bytes] | None
+    ) -> None:
+        """Protect our records (``write``) or the peer's (``read``) with a (key, iv) pair."""
+        if write is not None:
+            self.records.set_write_key(self.suite, *write, version=TLS12)
+        if read is not None:
+            self.records.set_read_key(self.suite, *read, version=TLS12)
+
     def complete_handshake(self) -> None:
         """Report the negotiated parameters; application data may now flow."""
         self.handshake_complete = True
         self.ccs_allowed = False
-        assert self.group is not None and self.signature_scheme is not None
+        self._app_read = True
+        assert self.version is not None
         self._events.append(
             HandshakeComplete(
-                TLS13,
+                self.version,
                 self.suite,
                 self.group,
                 self.signature_scheme,
@@ -214,6 +239,7 @@ class Connection:
                 self.server_name,
                 self.hello_retry_request,
                 self.peer_certificates,
+                self.extended_master_secret,
             )
         )
 
@@ -281,7 +307,14 @@ class Connection:
                 AlertDescription.UNEXPECTED_MESSAGE, "record inside a handshake message"
             )
         if content_type == ContentType.CHANGE_CIPHER_SPEC:
-            # §5: one byte 0x01, unprotected, between ClientHello and the peer's Finished.
+            if self.version == TLS12:
+                # RFC 5246 §7.1: one byte 0x01, where the ladder has it, under the old keys
+                # (which on a first handshake means unprotected).
+                if protected or payload != b"\x01":
+                    raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "change_cipher_spec")
+                self._state = self._state.change_cipher_spec()
+                return
+            # RFC 8446 §5: one byte 0x01, unprotected, between ClientHello and the peer's Finished.
             if protected or payload != b"\x01" or not self.ccs_allowed:
                 raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "change_cipher_spec")
             return
@@ -313,7 +346,21 @@ class Connection:
 
     # -- post-handshake messages (§4.6), shared by both ExpectTraffic states --------
     def post_handshake(self, message: Handshake) -> None:
-        """KeyUpdate on both sides; NewSessionTicket on the client (reported, not used)."""
+        """KeyUpdate on both sides; NewSessionTicket on the client (reported, not used).
+
+        TLS 1.2: a HelloRequest (client) or ClientHello (server) asks to renegotiate,
+        which is refused with a no_renegotiation warning (RFC 5246 §7.2.2).
+        """
+        if self.version == TLS12:
+            request = HandshakeType.HELLO_REQUEST if self.is_client else HandshakeType.CLIENT_HELLO
+            if message.msg_type != request:
+                State.handle(self._state, message)
+            if message.msg_type == HandshakeType.HELLO_REQUEST:
+                HelloRequest.decode(message.body)
+            if not self._close_sent:
+                alert = Alert(AlertLevel.WARNING, AlertDescription.NO_RENEGOTIATION)
+                self.records.write(ContentType.ALERT, alert.encode())
+            return
         if message.msg_type == HandshakeType.KEY_UPDATE:
             update = KeyUpdate.decode(message.body)
             self.set_read_secret(

@@ -1,4 +1,4 @@
-"""Code points of TLS 1.3 (RFC 8446 §4, §5, §6 and Appendix B.4) used by the engine."""
+"""Code points of TLS 1.3 (RFC 8446 §4-§6, Appendix B.4) and TLS 1.2 (RFC 5246) used here."""
 
 from __future__ import annotations
 
@@ -8,9 +8,18 @@ TLS12 = 0x0303
 TLS13 = 0x0304
 
 # RFC 8446 §5.1: plaintext fragments are at most 2^14 bytes; §5.2: ciphertext
-# adds at most 256 bytes of expansion.
+# adds at most 256 bytes of expansion (RFC 5246 §6.2.3 allows 2048, but no AEAD
+# suite of TLS 1.2 adds more than 24, so the same bound serves both versions).
 MAX_FRAGMENT = 1 << 14
 MAX_CIPHERTEXT = MAX_FRAGMENT + 256
+
+# RFC 8446 §4.1.3: the last 8 bytes of ServerHello.random when a TLS 1.3 server
+# negotiates TLS 1.2 (and 1.1 or below).
+DOWNGRADE_TLS12 = b"DOWNGRD\x01"
+DOWNGRADE_TLS11 = b"DOWNGRD\x00"
+
+# RFC 5746 §3.3: the signalling cipher suite value, same meaning as an empty renegotiation_info.
+TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00FF
 
 # RFC 8446 §4.1.3: the random of a HelloRetryRequest is SHA-256("HelloRetryRequest").
 HELLO_RETRY_REQUEST_RANDOM = bytes.fromhex(
@@ -28,16 +37,20 @@ class ContentType(IntEnum):
 
 
 class HandshakeType(IntEnum):
-    """RFC 8446 §4."""
+    """RFC 8446 §4 and RFC 5246 §7.4."""
 
+    HELLO_REQUEST = 0
     CLIENT_HELLO = 1
     SERVER_HELLO = 2
     NEW_SESSION_TICKET = 4
     END_OF_EARLY_DATA = 5
     ENCRYPTED_EXTENSIONS = 8
     CERTIFICATE = 11
+    SERVER_KEY_EXCHANGE = 12
     CERTIFICATE_REQUEST = 13
+    SERVER_HELLO_DONE = 14
     CERTIFICATE_VERIFY = 15
+    CLIENT_KEY_EXCHANGE = 16
     FINISHED = 20
     KEY_UPDATE = 24
     MESSAGE_HASH = 254
@@ -73,6 +86,7 @@ class AlertDescription(IntEnum):
     INTERNAL_ERROR = 80
     INAPPROPRIATE_FALLBACK = 86
     USER_CANCELED = 90
+    NO_RENEGOTIATION = 100  # RFC 5246 §7.2.2, always a warning
     MISSING_EXTENSION = 109
     UNSUPPORTED_EXTENSION = 110
     UNRECOGNIZED_NAME = 112
@@ -137,11 +151,33 @@ class SignatureScheme(IntEnum):
 
 
 class CipherSuite(IntEnum):
-    """RFC 8446 §B.4."""
+    """RFC 8446 §B.4 (TLS 1.3); RFC 5288, RFC 5289, RFC 7905 (TLS 1.2 AEAD suites)."""
 
     TLS_AES_128_GCM_SHA256 = 0x1301
     TLS_AES_256_GCM_SHA384 = 0x1302
     TLS_CHACHA20_POLY1305_SHA256 = 0x1303
+    TLS_RSA_WITH_AES_128_GCM_SHA256 = 0x009C
+    TLS_RSA_WITH_AES_256_GCM_SHA384 = 0x009D
+    TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 = 0xC02F
+    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 = 0xC030
+    TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 = 0xCCA8
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 = 0xC02B
+    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 = 0xC02C
+    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 = 0xCCA9
+
+
+class KeyExchange(IntEnum):
+    """How a TLS 1.2 suite agrees on the pre-master secret and authenticates the server."""
+
+    RSA = 1  # RFC 5246 §7.4.7.1: RSA key transport
+    ECDHE_RSA = 2  # RFC 8422 §2.1: ephemeral ECDH, parameters signed with RSA
+    ECDHE_ECDSA = 3  # ... or with ECDSA
+
+
+class ECCurveType(IntEnum):
+    """RFC 8422 §5.4 (only named curves are allowed)."""
+
+    NAMED_CURVE = 3
 
 
 class KeyUpdateRequest(IntEnum):
@@ -159,17 +195,48 @@ class PskKeyExchangeMode(IntEnum):
 
 
 SUITE_HASH: dict[CipherSuite, str] = {
-    CipherSuite.TLS_AES_128_GCM_SHA256: "sha256",
-    CipherSuite.TLS_AES_256_GCM_SHA384: "sha384",
-    CipherSuite.TLS_CHACHA20_POLY1305_SHA256: "sha256",
+    s: "sha384" if s.name.endswith("SHA384") else "sha256" for s in CipherSuite
 }
+"""The transcript hash and, for TLS 1.2, the PRF hash (RFC 5246 §5) of each suite."""
 
-
-# What our client offers and our server accepts unless configured otherwise,
-# in order of preference.
-DEFAULT_SUITES = (
+TLS13_SUITES = (
     CipherSuite.TLS_AES_128_GCM_SHA256,
     CipherSuite.TLS_AES_256_GCM_SHA384,
     CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
 )
+TLS12_SUITES = (
+    CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite.TLS_RSA_WITH_AES_256_GCM_SHA384,
+)
+
+
+def suite_version(suite: int) -> int:
+    """TLS13 for a TLS 1.3 suite, TLS12 for any other."""
+    return TLS13 if suite in TLS13_SUITES else TLS12
+
+
+def key_exchange(suite: CipherSuite) -> KeyExchange:
+    """The key exchange of a TLS 1.2 suite."""
+    if suite.name.startswith("TLS_ECDHE_ECDSA_"):
+        return KeyExchange.ECDHE_ECDSA
+    if suite.name.startswith("TLS_ECDHE_RSA_"):
+        return KeyExchange.ECDHE_RSA
+    if suite.name.startswith("TLS_RSA_"):
+        return KeyExchange.RSA
+    raise ValueError(f"{suite.name} is not a TLS 1.2 suite")
+
+
+# What our client offers and our server accepts unless configured otherwise, in order
+# of preference; each side uses only the suites of the versions it offers or negotiates.
+DEFAULT_SUITES = TLS13_SUITES + TLS12_SUITES
+DEFAULT_VERSIONS = (TLS13,)
+"""Versions our client offers unless configured otherwise."""
+DEFAULT_SERVER_VERSIONS = (TLS13, TLS12)
+"""Versions our server accepts unless configured otherwise (it prefers the highest)."""
 DEFAULT_GROUPS = (NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1)

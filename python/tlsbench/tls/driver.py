@@ -163,7 +163,7 @@ def connect(
     timeout: float | None = 10.0,
     connection_class: type[ClientConnection] = ClientConnection,
 ) -> TlsStream:
-    """Open a TCP connection to (host, port) and complete a TLS 1.3 handshake as client."""
+    """Open a TCP connection to (host, port) and complete a TLS handshake as client."""
     sock = socket.create_connection((host, port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     stream = TlsStream(sock, connection_class(config))
@@ -181,7 +181,7 @@ def accept(
     timeout: float | None = 10.0,
     connection_class: type[ServerConnection] = ServerConnection,
 ) -> TlsStream:
-    """Accept one TCP connection on ``listener`` and complete a TLS 1.3 handshake as server."""
+    """Accept one TCP connection on ``listener`` and complete a TLS handshake as server."""
     sock, _ = listener.accept()
     sock.settimeout(timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

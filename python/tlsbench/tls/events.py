@@ -17,14 +17,19 @@ class HandshakeComplete(Event):
     """Both Finished messages are verified; application data may flow."""
 
     version: int
+    """0x0304 (TLS 1.3) or 0x0303 (TLS 1.2)."""
     cipher_suite: CipherSuite
-    group: NamedGroup
-    signature_scheme: SignatureScheme
+    group: NamedGroup | None
+    """The (EC)DHE group; None for TLS 1.2 RSA key exchange."""
+    signature_scheme: SignatureScheme | None
+    """CertificateVerify's (1.3) or ServerKeyExchange's (1.2) scheme; None for RSA key exchange."""
     alpn_protocol: bytes | None
     server_name: str | None
     hello_retry_request: bool
     peer_certificates: tuple[bytes, ...] = field(repr=False)
     """The server's chain (DER, leaf first) on the client; empty on the server."""
+    extended_master_secret: bool = False
+    """TLS 1.2: both sides offered RFC 7627 and the master secret is the extended one."""
 
 
 @dataclass(frozen=True)

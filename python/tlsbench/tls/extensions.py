@@ -238,3 +238,38 @@ def decode_psk_key_exchange_modes(data: bytes) -> list[int]:
     modes = list(reader.vector(1, 1, 255))
     reader.finish()
     return modes
+
+
+# RFC 8422 §5.1.2 ec_point_formats
+def encode_ec_point_formats(formats: list[int]) -> bytes:
+    """``ECPointFormat ec_point_format_list<1..2^8-1>``."""
+    return Writer().vector(bytes(formats), 1, 1, 255).getvalue()
+
+
+def decode_ec_point_formats(data: bytes) -> list[int]:
+    """``ECPointFormat ec_point_format_list<1..2^8-1>``."""
+    reader = Reader(data)
+    formats = list(reader.vector(1, 1, 255))
+    reader.finish()
+    return formats
+
+
+# RFC 5746 §3.2 renegotiation_info
+def encode_renegotiation_info(renegotiated_connection: bytes = b"") -> bytes:
+    """``opaque renegotiated_connection<0..255>``; empty on an initial handshake."""
+    return Writer().vector(renegotiated_connection, 1, 0, 255).getvalue()
+
+
+def decode_renegotiation_info(data: bytes) -> bytes:
+    """``opaque renegotiated_connection<0..255>``."""
+    reader = Reader(data)
+    value = reader.vector(1, 0, 255)
+    reader.finish()
+    return value
+
+
+# RFC 7627 §5.1 extended_master_secret
+def decode_empty(data: bytes, name: str) -> None:
+    """An extension whose ``extension_data`` must be empty (extended_master_secret)."""
+    if data:
+        raise ProtocolError(AlertDescription.DECODE_ERROR, f"{name} is not empty")

@@ -1,8 +1,11 @@
-"""(EC)DHE key exchange for the key_share extension (RFC 8446 §4.2.8, §7.4)."""
+"""Key exchange: (EC)DHE shares (RFC 8446 §4.2.8, §7.4; RFC 8422 §5.10 for TLS 1.2)
+and the TLS 1.2 RSA-encrypted pre-master secret (RFC 5246 §7.4.7.1)."""
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives.asymmetric import ec, x25519
+import os
+
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .alerts import ProtocolError
@@ -63,3 +66,39 @@ class KeyShare:
             raise _bad_share("EC share is not a point on the curve") from None
         # §7.4.2: the shared secret is the x-coordinate, as ECDH returns it.
         return self._ec.exchange(ec.ECDH(), peer)
+
+
+PRE_MASTER_SECRET_LENGTH = 48
+
+
+def rsa_pre_master_secret(client_version: int) -> bytes:
+    """§7.4.7.1: client_version (the ClientHello's, not the negotiated one) and 46 random bytes."""
+    return client_version.to_bytes(2, "big") + os.urandom(PRE_MASTER_SECRET_LENGTH - 2)
+
+
+def rsa_encrypt_pre_master_secret(public_key: rsa.RSAPublicKey, pre_master_secret: bytes) -> bytes:
+    """RSAES-PKCS1-v1_5 under the server certificate's key (§7.4.7.1)."""
+    return public_key.encrypt(pre_master_secret, padding.PKCS1v15())
+
+
+def rsa_decrypt_pre_master_secret(
+    private_key: rsa.RSAPrivateKey, encrypted: bytes, client_version: int
+) -> bytes:
+    """The pre-master secret, or 48 random bytes when it is not one (§7.4.7.1).
+
+    The random secret is drawn before decrypting, and a padding failure, a wrong
+    length and a wrong version all lead to it through the same steps, so the only
+    visible outcome of a bad secret is a Finished that does not verify, like that
+    of a well-formed but wrong one (Bleichenbacher's oracle closed).
+    """
+    fallback = os.urandom(PRE_MASTER_SECRET_LENGTH)
+    try:
+        # pyca's OpenSSL answers bad padding with a synthetic message (implicit
+        # rejection) or ValueError; both end in the fallback below.
+        decrypted = private_key.decrypt(encrypted, padding.PKCS1v15())
+    except ValueError:
+        decrypted = fallback[:2]
+    well_formed = (len(decrypted) == PRE_MASTER_SECRET_LENGTH) & (
+        decrypted[:2] == client_version.to_bytes(2, "big")
+    )
+    return decrypted if well_formed else fallback

@@ -106,7 +106,8 @@ class ServerHello:
         writer = Writer().u16(self.legacy_version).raw(self.random)
         writer.vector(self.legacy_session_id_echo, 1, 0, 32)
         writer.u16(self.cipher_suite).u8(self.legacy_compression_method)
-        _write_extensions(writer, self.extensions, 6)
+        if self.extensions:  # a TLS 1.2 ServerHello may have none, and then no block
+            _write_extensions(writer, self.extensions, 0)
         return frame(HandshakeType.SERVER_HELLO, writer.getvalue())
 
     @classmethod

@@ -1,7 +1,9 @@
-"""The record layer (RFC 8446 §5): framing, protection and handshake reassembly.
+"""The record layer (RFC 8446 §5, RFC 5246 §6): framing, protection, handshake reassembly.
 
 Bytes flow in through :meth:`RecordLayer.feed` and come out as whole records
-(``(content_type, payload, protected)``), decrypted by the current read cipher.
+(``(content_type, payload, protected)``), decrypted by the current read cipher
+(TLS 1.3: the inner type of application_data records; TLS 1.2: every record, by its
+own outer type).
 Outgoing data is fragmented to 2^14 bytes and sealed by the current write cipher.
 Handshake messages split across records or coalesced in one are put back
 together by :class:`HandshakeBuffer`.
@@ -34,17 +36,20 @@ Record = tuple[int, bytes, bool]
 class _Direction:
     """One direction's cipher, rebuilt from its keys when a batch must be replayed."""
 
-    def __init__(self, provider: Provider, suite: CipherSuite, key: bytes, iv: bytes) -> None:
+    def __init__(
+        self, provider: Provider, suite: CipherSuite, key: bytes, iv: bytes, version: int
+    ) -> None:
         self._provider = provider
         self._suite = suite
         self._key = key
         self._iv = iv
-        self.cipher = provider.RecordCipher(TLS13, int(suite), key, iv)
+        self.version = version
+        self.cipher = provider.RecordCipher(version, int(suite), key, iv)
 
     def rewind(self, sequence: int) -> None:
         """Start again at ``sequence`` (after a failed batch)."""
         self.cipher = self._provider.RecordCipher(
-            TLS13, int(self._suite), self._key, self._iv, sequence
+            self.version, int(self._suite), self._key, self._iv, sequence
         )
 
 
@@ -78,13 +83,19 @@ class RecordLayer:
         """Records sealed with the current write key."""
         return 0 if self._write is None else self._write.cipher.sequence
 
-    def set_read_key(self, suite: CipherSuite, key: bytes, iv: bytes) -> None:
+    def set_read_key(self, suite: CipherSuite, key: bytes, iv: bytes, version: int = TLS13) -> None:
         """Decrypt from the next record on with (key, iv), sequence 0."""
-        self._read = _Direction(self._provider, suite, key, iv)
+        self._read = _Direction(self._provider, suite, key, iv, version)
 
-    def set_write_key(self, suite: CipherSuite, key: bytes, iv: bytes) -> None:
+    def set_write_key(
+        self, suite: CipherSuite, key: bytes, iv: bytes, version: int = TLS13
+    ) -> None:
         """Encrypt from the next record on with (key, iv), sequence 0."""
-        self._write = _Direction(self._provider, suite, key, iv)
+        self._write = _Direction(self._provider, suite, key, iv, version)
+
+    @property
+    def _read_tls12(self) -> bool:
+        return self._read is not None and self._read.version == TLS12
 
     # -- output --------------------------------------------------------------
     def write(self, content_type: ContentType, data: bytes) -> None:
@@ -133,7 +144,9 @@ class RecordLayer:
         # §5.1: legacy_record_version is otherwise ignored, but must look like TLS.
         if self._in[start + 1] != 3:
             raise ProtocolError(AlertDescription.PROTOCOL_VERSION, "not a TLS record")
-        limit = MAX_CIPHERTEXT if content_type == ContentType.APPLICATION_DATA else MAX_FRAGMENT
+        # TLS 1.2 protects every content type; TLS 1.3 hides them all in application_data.
+        protected = content_type == ContentType.APPLICATION_DATA or self._read_tls12
+        limit = MAX_CIPHERTEXT if protected else MAX_FRAGMENT
         if length > limit:
             raise ProtocolError(AlertDescription.RECORD_OVERFLOW, "record too long")
         if len(self._in) - start - HEADER < length:
@@ -167,7 +180,7 @@ class RecordLayer:
                     direction.rewind(sequence)
                 else:
                     del self._in[:end]
-                    return [self._check_inner(t, p) for t, p in opened]
+                    return [self._check_inner(t, p, direction.version) for t, p in opened]
         record = bytes(self._in[: HEADER + length])
         del self._in[: HEADER + length]
         return [self._open(record)]
@@ -175,13 +188,20 @@ class RecordLayer:
     def _open(self, record: bytes) -> Record:
         content_type = record[0]
         payload = record[HEADER:]
+        if self._read is not None and self._read.version == TLS12:
+            if content_type == ContentType.CHANGE_CIPHER_SPEC and payload == b"\x01":
+                # Too short to be protected: a second ChangeCipherSpec, refused as such.
+                raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "change_cipher_spec")
+            # RFC 5246 §6.2.3: after ChangeCipherSpec every record is protected.
+            outer_type, plaintext = self._read.cipher.open(record)
+            return self._check_inner(outer_type, plaintext, TLS12)
         if content_type == ContentType.APPLICATION_DATA:
             if self._read is None:
                 raise ProtocolError(
                     AlertDescription.UNEXPECTED_MESSAGE, "protected record before keys"
                 )
             inner_type, plaintext = self._read.cipher.open(record)
-            return self._check_inner(inner_type, plaintext)
+            return self._check_inner(inner_type, plaintext, TLS13)
         if self._read is not None and content_type == ContentType.HANDSHAKE:
             raise ProtocolError(
                 AlertDescription.UNEXPECTED_MESSAGE, "plaintext handshake after keys"
@@ -191,11 +211,14 @@ class RecordLayer:
         return content_type, payload, False
 
     @staticmethod
-    def _check_inner(content_type: int, plaintext: bytes) -> Record:
+    def _check_inner(content_type: int, plaintext: bytes, version: int) -> Record:
         # §5.2: the inner plaintext is at most 2^14 bytes; §5.4: a real type is required.
+        # A protected TLS 1.2 ChangeCipherSpec is passed on, for the connection to refuse.
         if len(plaintext) > MAX_FRAGMENT:
             raise ProtocolError(AlertDescription.RECORD_OVERFLOW, "inner plaintext too long")
-        if content_type not in _TYPES or content_type == ContentType.CHANGE_CIPHER_SPEC:
+        if content_type not in _TYPES or (
+            content_type == ContentType.CHANGE_CIPHER_SPEC and version == TLS13
+        ):
             raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, f"inner type {content_type}")
         if content_type != ContentType.APPLICATION_DATA and not plaintext:
             raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "empty protected record")

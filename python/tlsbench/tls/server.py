@@ -1,8 +1,9 @@
-"""The TLS 1.3 server (RFC 8446 §2, §4): one state per message it expects.
+"""The server (RFC 8446 §2, §4): one state per message it expects.
 
 ExpectClientHello -> (sends ServerHello ... Finished) -> ExpectFinished ->
 ExpectTraffic; when no offered key share is acceptable a HelloRetryRequest is
-sent and ExpectClientHello waits for the second ClientHello.
+sent and ExpectClientHello waits for the second ClientHello. ExpectClientHello
+picks the version (§4.2.1); a TLS 1.2 handshake continues in ``server12``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import extensions as ext
+from . import server12
 from .alerts import ProtocolError
 from .certs import PrivateKey, load_certificate_chain, load_private_key
 from .connection import Connection, ExpectTraffic, State
 from .constants import (
     DEFAULT_GROUPS,
+    DEFAULT_SERVER_VERSIONS,
     DEFAULT_SUITES,
     HELLO_RETRY_REQUEST_RANDOM,
+    TLS12,
     TLS13,
     AlertDescription,
     CipherSuite,
@@ -28,6 +32,7 @@ from .constants import (
     HandshakeType,
     NamedGroup,
     SignatureScheme,
+    suite_version,
 )
 from .keyexchange import KeyShare
 from .messages import (
@@ -40,7 +45,7 @@ from .messages import (
     Handshake,
     ServerHello,
 )
-from .signatures import schemes_for_key, sign
+from .signatures import schemes_for_key, sign, sign_tls12
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ class ServerConfig:
     """Answer a client's legacy_session_id with a dummy ChangeCipherSpec (Appendix D.4)."""
     signature_schemes: tuple[SignatureScheme, ...] = ()
     """Schemes we may sign with; empty means every scheme the key allows."""
+    versions: tuple[int, ...] = DEFAULT_SERVER_VERSIONS
+    """Versions accepted: TLS13 (0x0304) and/or TLS12 (0x0303); the highest offered wins."""
+    extended_master_secret: bool = True
+    """TLS 1.2: use the RFC 7627 extended master secret when the client offers it."""
 
     @classmethod
     def from_files(
@@ -70,6 +79,7 @@ class ServerConfig:
         alpn_protocols: Sequence[bytes] = (),
         provider: str = "cryptography",
         middlebox_compat: bool = True,
+        versions: Sequence[int] = DEFAULT_SERVER_VERSIONS,
     ) -> ServerConfig:
         """Load a PEM chain (leaf first) and a PEM private key."""
         return cls(
@@ -80,6 +90,7 @@ class ServerConfig:
             tuple(alpn_protocols),
             provider,
             middlebox_compat,
+            versions=tuple(versions),
         )
 
 
@@ -90,6 +101,8 @@ class ServerConnection(Connection):
         super().__init__(config.provider, config.middlebox_compat)
         if not config.certificate_chain:
             raise ValueError("a certificate chain is needed")
+        if not config.versions or not set(config.versions) <= {TLS12, TLS13}:
+            raise ValueError("versions must be a non-empty choice of TLS12 and TLS13")
         self.config = config
         self.ccs_sent = False
         self._state = ExpectClientHello(self)
@@ -103,6 +116,16 @@ class ServerConnection(Connection):
     def finished_verify_data(self, finished_key: bytes) -> bytes:
         """verify_data of our Finished (§4.4.4); tests override it to inject faults."""
         return self.crypto.tls13_verify_data(self.hash_name, finished_key, self.transcript.digest())
+
+    def finished_verify_data_tls12(self, master_secret: bytes) -> bytes:
+        """verify_data of our TLS 1.2 Finished (RFC 5246 §7.4.9); tests override it."""
+        return self.crypto.tls12_verify_data(
+            self.hash_name, master_secret, b"server finished", self.transcript.digest()
+        )
+
+    def server_key_exchange_signature(self, scheme: SignatureScheme, content: bytes) -> bytes:
+        """Our TLS 1.2 ServerKeyExchange signature (RFC 8422 §5.4); tests override it."""
+        return sign_tls12(self.config.private_key, scheme, content)
 
 
 @dataclass(frozen=True)
@@ -129,12 +152,22 @@ def _fail(alert: AlertDescription, message: str) -> ProtocolError:
     return ProtocolError(alert, message)
 
 
+def select_version(config: ServerConfig, hello: ClientHello) -> int:
+    """The highest version both sides speak (§4.2.1; RFC 5246 Appendix E.1 without it)."""
+    versions = hello.extensions.get(ExtensionType.SUPPORTED_VERSIONS)
+    if versions is not None:  # §4.2.1: then legacy_version is ignored
+        offered = ext.decode_supported_versions_client(versions)
+    else:
+        offered = [TLS12] if hello.legacy_version >= TLS12 else []
+    for version in (TLS13, TLS12):
+        if version in config.versions and version in offered:
+            return version
+    raise _fail(AlertDescription.PROTOCOL_VERSION, "no version in common")
+
+
 def _read_offer(hello: ClientHello) -> _Offer:
-    """Check a ClientHello's version, compression and extensions (§4.1.2, §4.2, §9.2)."""
+    """Check a TLS 1.3 ClientHello's compression and extensions (§4.1.2, §4.2, §9.2)."""
     exts = hello.extensions
-    versions = exts.get(ExtensionType.SUPPORTED_VERSIONS)
-    if versions is None or TLS13 not in ext.decode_supported_versions_client(versions):
-        raise _fail(AlertDescription.PROTOCOL_VERSION, "client does not offer TLS 1.3")
     if hello.legacy_compression_methods != b"\x00":
         raise _fail(AlertDescription.ILLEGAL_PARAMETER, "compression methods other than null")
     if ExtensionType.PRE_SHARED_KEY in exts and list(exts)[-1] != ExtensionType.PRE_SHARED_KEY:
@@ -179,14 +212,26 @@ class ExpectClientHello(State):
             return super().handle(message)
         conn = self.conn
         config = conn.config
-        conn.ccs_allowed = True
         hello = ClientHello.decode(message.body)
+        version = select_version(config, hello)
+        if version == TLS12:
+            if self.retry is not None:  # §4.1.4: ClientHello2 must still offer TLS 1.3
+                raise _fail(AlertDescription.ILLEGAL_PARAMETER, "ClientHello2 without TLS 1.3")
+            return server12.client_hello(conn, hello, message)
+        conn.ccs_allowed = True
         offer = _read_offer(hello)
         if ExtensionType.COOKIE in hello.extensions and self.retry is None:
             raise _fail(AlertDescription.ILLEGAL_PARAMETER, "cookie we did not send")
 
         # The server's preference decides (suite, scheme, group, ALPN).
-        suite = next((s for s in config.cipher_suites if s in hello.cipher_suites), None)
+        suite = next(
+            (
+                s
+                for s in config.cipher_suites
+                if s in hello.cipher_suites and suite_version(s) == TLS13
+            ),
+            None,
+        )
         if suite is None:
             raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no common cipher suite")
         usable = [
@@ -216,6 +261,7 @@ class ExpectClientHello(State):
             return self._hello_retry_request(hello, message, suite, retry_group)
         assert group is not None
 
+        conn.version = TLS13
         conn.server_name = offer.server_name
         conn.alpn_protocol = alpn
         conn.signature_scheme = scheme

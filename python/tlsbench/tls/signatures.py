@@ -1,4 +1,8 @@
-"""CertificateVerify signatures (RFC 8446 §4.4.3) over the transcript hash."""
+"""Signatures: TLS 1.3 CertificateVerify (RFC 8446 §4.4.3), TLS 1.2 ServerKeyExchange.
+
+In TLS 1.2 (RFC 5246 §7.4.1.4.1) a scheme names a hash and a key type only: ECDSA
+with SHA-384 may sign with a P-256 key, and RSASSA-PKCS1-v1_5 is allowed.
+"""
 
 from __future__ import annotations
 
@@ -83,5 +87,63 @@ def verify(
     except InvalidSignature:
         raise ProtocolError(
             AlertDescription.DECRYPT_ERROR, "CertificateVerify signature is wrong"
+        ) from None
+    raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "signature scheme does not fit the key")
+
+
+_PKCS1_HASH: dict[SignatureScheme, type[hashes.HashAlgorithm]] = {
+    SignatureScheme.RSA_PKCS1_SHA256: hashes.SHA256,
+    SignatureScheme.RSA_PKCS1_SHA384: hashes.SHA384,
+    SignatureScheme.RSA_PKCS1_SHA512: hashes.SHA512,
+}
+_ECDSA_HASH_TLS12: dict[SignatureScheme, type[hashes.HashAlgorithm]] = {
+    SignatureScheme.ECDSA_SECP256R1_SHA256: hashes.SHA256,
+    SignatureScheme.ECDSA_SECP384R1_SHA384: hashes.SHA384,
+}
+TLS12_SCHEMES = frozenset(_PSS_HASH) | frozenset(_PKCS1_HASH) | frozenset(_ECDSA_HASH_TLS12)
+
+
+def schemes_for_key_tls12(key: PrivateKey) -> list[SignatureScheme]:
+    """The schemes this key can sign a TLS 1.2 ServerKeyExchange with, best first."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return [*_PSS_HASH, *_PKCS1_HASH]
+    # The hash that matches the curve first, as OpenSSL does.
+    own = [s for s, (curve, _) in _ECDSA.items() if isinstance(key.curve, curve)]
+    return own + [s for s in _ECDSA_HASH_TLS12 if s not in own]
+
+
+def sign_tls12(key: PrivateKey, scheme: SignatureScheme, content: bytes) -> bytes:
+    """Sign ``content`` (the ServerKeyExchange's randoms and parameters) with ``scheme``."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        if scheme in _PSS_HASH:
+            return key.sign(content, _pss(_PSS_HASH[scheme]), _PSS_HASH[scheme]())
+        if scheme in _PKCS1_HASH:
+            return key.sign(content, padding.PKCS1v15(), _PKCS1_HASH[scheme]())
+    if isinstance(key, ec.EllipticCurvePrivateKey) and scheme in _ECDSA_HASH_TLS12:
+        return key.sign(content, ec.ECDSA(_ECDSA_HASH_TLS12[scheme]()))
+    raise ValueError(f"cannot sign {scheme!r} with this key")
+
+
+def verify_tls12(
+    public_key: CertificatePublicKeyTypes, scheme: int, signature: bytes, content: bytes
+) -> None:
+    """Check a ServerKeyExchange signature: decrypt_error if wrong (RFC 5246 §7.2.2)."""
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            if scheme in _PSS_HASH:
+                hash_type = _PSS_HASH[SignatureScheme(scheme)]
+                public_key.verify(signature, content, _pss(hash_type), hash_type())
+                return
+            if scheme in _PKCS1_HASH:
+                hash_type = _PKCS1_HASH[SignatureScheme(scheme)]
+                public_key.verify(signature, content, padding.PKCS1v15(), hash_type())
+                return
+        if isinstance(public_key, ec.EllipticCurvePublicKey) and scheme in _ECDSA_HASH_TLS12:
+            hash_type = _ECDSA_HASH_TLS12[SignatureScheme(scheme)]
+            public_key.verify(signature, content, ec.ECDSA(hash_type()))
+            return
+    except InvalidSignature:
+        raise ProtocolError(
+            AlertDescription.DECRYPT_ERROR, "ServerKeyExchange signature is wrong"
         ) from None
     raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "signature scheme does not fit the key")

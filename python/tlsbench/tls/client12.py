@@ -1,0 +1,257 @@
+"""The TLS 1.2 client (RFC 5246 §7.3): the walkthrough's ladder, one state per message.
+
+ServerHello (checked by :func:`server_hello`) -> ExpectCertificate ->
+ExpectServerKeyExchange (ECDHE suites only) -> ExpectServerHelloDone, which sends
+ClientKeyExchange, ChangeCipherSpec and Finished -> ExpectChangeCipherSpec ->
+ExpectFinished -> ExpectTraffic.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+
+from . import extensions as ext
+from . import messages12 as m12
+from .alerts import ProtocolError
+from .certs import parse_certificate, verify_server_chain
+from .connection import ExpectTraffic, State
+from .constants import (
+    DOWNGRADE_TLS11,
+    DOWNGRADE_TLS12,
+    TLS12,
+    AlertDescription,
+    CipherSuite,
+    ExtensionType,
+    HandshakeType,
+    KeyExchange,
+    NamedGroup,
+    SignatureScheme,
+    key_exchange,
+    suite_version,
+)
+from .keyexchange import KeyShare, rsa_pre_master_secret
+from .messages import Finished, Handshake, ServerHello
+from .signatures import TLS12_SCHEMES, verify_tls12
+from .tls12 import Tls12Secrets
+
+if TYPE_CHECKING:
+    from .client import ClientConnection
+
+# Extensions a TLS 1.2 ServerHello may answer ours with (RFC 5246 §7.4.1.4).
+_SERVER_HELLO_ALLOWED = frozenset(
+    {
+        ExtensionType.SERVER_NAME,
+        ExtensionType.EC_POINT_FORMATS,
+        ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION,
+        ExtensionType.EXTENDED_MASTER_SECRET,
+        ExtensionType.RENEGOTIATION_INFO,
+    }
+)
+
+
+def _fail(alert: AlertDescription, message: str) -> ProtocolError:
+    return ProtocolError(alert, message)
+
+
+def server_hello(conn: ClientConnection, hello: ServerHello, message: Handshake) -> State:
+    """Check a TLS 1.2 ServerHello (§7.4.1.3) and its extensions; ExpectCertificate next."""
+    if hello.legacy_version != TLS12:
+        raise _fail(AlertDescription.PROTOCOL_VERSION, "server version is not TLS 1.2")
+    # RFC 8446 §4.1.3: a TLS 1.3 server that answers our 1.3 offer with 1.2 is a downgrade.
+    if conn.offers_tls13 and hello.random[-8:] in (DOWNGRADE_TLS12, DOWNGRADE_TLS11):
+        raise _fail(AlertDescription.ILLEGAL_PARAMETER, "downgrade sentinel in ServerHello.random")
+    if hello.cipher_suite not in conn.suites or suite_version(hello.cipher_suite) != TLS12:
+        raise _fail(AlertDescription.ILLEGAL_PARAMETER, "cipher suite not offered")
+    if hello.legacy_compression_method != 0:
+        raise _fail(AlertDescription.ILLEGAL_PARAMETER, "compression method is not null")
+    if conn.session_id and hello.legacy_session_id_echo == conn.session_id:
+        raise _fail(AlertDescription.ILLEGAL_PARAMETER, "server resumes a session never made")
+    exts = hello.extensions
+    for ext_type in exts:
+        if ext_type not in conn.sent_extensions:  # §7.4.1.4
+            raise _fail(AlertDescription.UNSUPPORTED_EXTENSION, f"unsolicited extension {ext_type}")
+        if ext_type not in _SERVER_HELLO_ALLOWED:
+            raise _fail(AlertDescription.ILLEGAL_PARAMETER, f"extension {ext_type} not allowed")
+    # RFC 5746 §3.4: a server that does not answer renegotiation_info may be vulnerable.
+    info = exts.get(ExtensionType.RENEGOTIATION_INFO)
+    if info is None or ext.decode_renegotiation_info(info):
+        raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no secure renegotiation indication")
+    if ExtensionType.EXTENDED_MASTER_SECRET in exts:  # RFC 7627 §5.2
+        ext.decode_empty(exts[ExtensionType.EXTENDED_MASTER_SECRET], "extended_master_secret")
+        conn.extended_master_secret = True
+    if ExtensionType.EC_POINT_FORMATS in exts:  # RFC 8422 §5.2
+        if 0 not in ext.decode_ec_point_formats(exts[ExtensionType.EC_POINT_FORMATS]):
+            raise _fail(AlertDescription.ILLEGAL_PARAMETER, "no uncompressed point format")
+    if exts.get(ExtensionType.SERVER_NAME):  # RFC 6066 §3: the answer is empty
+        raise _fail(AlertDescription.DECODE_ERROR, "server_name answer is not empty")
+    alpn = ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION
+    if alpn in exts:
+        names = ext.decode_alpn(exts[alpn])
+        if len(names) != 1 or names[0] not in conn.config.alpn_protocols:  # RFC 7301 §3.1
+            raise _fail(AlertDescription.ILLEGAL_PARAMETER, "ALPN answer not offered")
+        conn.alpn_protocol = names[0]
+    conn.version = TLS12
+    conn.ccs_allowed = False
+    conn.shares = {}  # TLS 1.3 key shares are of no use now
+    conn.set_suite(CipherSuite(hello.cipher_suite))
+    conn.transcript.start(conn.hash_name)
+    conn.transcript.add(message.raw)
+    return ExpectCertificate(conn, Tls12Secrets(conn.random, hello.random))
+
+
+class ExpectCertificate(State):
+    """Waits for the server's Certificate (§7.4.2)."""
+
+    def __init__(self, conn: ClientConnection, secrets: Tls12Secrets) -> None:
+        self.conn = conn
+        self.secrets = secrets
+
+    def handle(self, message: Handshake) -> State:
+        """Verify the chain (unless switched off); the key must fit the suite."""
+        if message.msg_type != HandshakeType.CERTIFICATE:
+            return super().handle(message)
+        conn = self.conn
+        chain = list(m12.Certificate.decode(message.body).certificate_list)
+        if not chain:
+            raise _fail(AlertDescription.DECODE_ERROR, "empty server Certificate")
+        config = conn.config
+        if config.verify:
+            assert config.ca_file is not None and config.server_name is not None
+            leaf = verify_server_chain(
+                chain, config.ca_file, config.server_name, config.verify_time
+            )
+        else:
+            leaf = parse_certificate(chain[0])
+        try:
+            public_key = leaf.public_key()
+        except ValueError:
+            raise _fail(AlertDescription.UNSUPPORTED_CERTIFICATE, "unusable public key") from None
+        kx = key_exchange(conn.suite)
+        wanted = ec.EllipticCurvePublicKey if kx == KeyExchange.ECDHE_ECDSA else rsa.RSAPublicKey
+        if not isinstance(public_key, wanted):
+            raise _fail(AlertDescription.UNSUPPORTED_CERTIFICATE, "key does not fit the suite")
+        conn.peer_certificates = tuple(chain)
+        conn.transcript.add(message.raw)
+        if kx == KeyExchange.RSA:
+            return ExpectServerHelloDone(conn, self.secrets, public_key, None, b"")
+        return ExpectServerKeyExchange(conn, self.secrets, public_key)
+
+
+class ExpectServerKeyExchange(State):
+    """Waits for the signed ECDH parameters (RFC 8422 §5.4) of an ECDHE suite."""
+
+    def __init__(
+        self, conn: ClientConnection, secrets: Tls12Secrets, public_key: CertificatePublicKeyTypes
+    ) -> None:
+        self.conn = conn
+        self.secrets = secrets
+        self.public_key = public_key
+
+    def handle(self, message: Handshake) -> State:
+        """Check group and scheme were offered and the signature; agree on the secret."""
+        if message.msg_type != HandshakeType.SERVER_KEY_EXCHANGE:
+            return super().handle(message)
+        conn = self.conn
+        ske = m12.ServerKeyExchange.decode(message.body)
+        if ske.params.named_curve not in conn.config.groups:
+            raise _fail(AlertDescription.ILLEGAL_PARAMETER, "curve not offered")
+        if ske.algorithm not in conn.config.signature_schemes or ske.algorithm not in TLS12_SCHEMES:
+            raise _fail(AlertDescription.ILLEGAL_PARAMETER, "signature scheme not offered")
+        s = self.secrets
+        content = m12.signed_params(s.client_random, s.server_random, ske.params)
+        verify_tls12(self.public_key, ske.algorithm, ske.signature, content)
+        group = NamedGroup(ske.params.named_curve)
+        share = KeyShare(group)
+        pre_master_secret = share.exchange(ske.params.public)  # RFC 8422 §5.10
+        conn.group = group
+        conn.signature_scheme = SignatureScheme(ske.algorithm)
+        conn.transcript.add(message.raw)
+        return ExpectServerHelloDone(conn, s, self.public_key, share, pre_master_secret)
+
+
+class ExpectServerHelloDone(State):
+    """Waits for ServerHelloDone (§7.4.5), or a CertificateRequest before it (§7.4.4)."""
+
+    def __init__(
+        self,
+        conn: ClientConnection,
+        secrets: Tls12Secrets,
+        public_key: CertificatePublicKeyTypes,
+        share: KeyShare | None,
+        pre_master_secret: bytes,
+    ) -> None:
+        self.conn = conn
+        self.secrets = secrets
+        self.public_key = public_key
+        self.share = share
+        self.pre_master_secret = pre_master_secret
+        self.certificate_requested = False
+
+    def handle(self, message: Handshake) -> State:
+        """Send [Certificate], ClientKeyExchange, ChangeCipherSpec and Finished."""
+        conn = self.conn
+        if message.msg_type == HandshakeType.CERTIFICATE_REQUEST and not self.certificate_requested:
+            m12.CertificateRequest.decode(message.body)  # checked; we have no certificate
+            self.certificate_requested = True
+            conn.transcript.add(message.raw)
+            return self
+        if message.msg_type != HandshakeType.SERVER_HELLO_DONE:
+            return super().handle(message)
+        m12.ServerHelloDone.decode(message.body)
+        conn.transcript.add(message.raw)
+        if self.certificate_requested:  # §7.4.6: no certificate, so an empty list
+            conn.send_handshake(m12.Certificate(()).encode())
+        if self.share is not None:
+            cke = m12.ClientKeyExchange(self.share.public, ecdhe=True)
+            pre_master_secret = self.pre_master_secret
+        else:
+            assert isinstance(self.public_key, rsa.RSAPublicKey)
+            pre_master_secret = rsa_pre_master_secret(conn.hello.legacy_version)
+            encrypted = conn.encrypt_pre_master_secret(self.public_key, pre_master_secret)
+            cke = m12.ClientKeyExchange(encrypted, ecdhe=False)
+        conn.send_handshake(cke.encode())
+        secrets = self.secrets
+        secrets.derive(conn, pre_master_secret)
+        conn.records.write_change_cipher_spec()  # §7.1: then our keys change
+        conn.set_tls12_keys(write=secrets.client_write, read=None)
+        verify_data = conn.finished_verify_data_tls12(secrets.master_secret)
+        conn.send_handshake(Finished(verify_data).encode())
+        return ExpectChangeCipherSpec(conn, secrets)
+
+
+class ExpectChangeCipherSpec(State):
+    """Waits for the server's ChangeCipherSpec (§7.1): its records are protected after it."""
+
+    def __init__(self, conn: ClientConnection, secrets: Tls12Secrets) -> None:
+        self.conn = conn
+        self.secrets = secrets
+
+    def change_cipher_spec(self) -> State:
+        """Read with the server's keys from the next record on."""
+        self.conn.set_tls12_keys(write=None, read=self.secrets.server_write)
+        return ExpectFinished(self.conn, self.secrets)
+
+
+class ExpectFinished(State):
+    """Waits for the server's Finished (§7.4.9)."""
+
+    def __init__(self, conn: ClientConnection, secrets: Tls12Secrets) -> None:
+        self.conn = conn
+        self.secrets = secrets
+
+    def handle(self, message: Handshake) -> State:
+        """Verify it; the handshake is complete."""
+        if message.msg_type != HandshakeType.FINISHED:
+            return super().handle(message)
+        conn = self.conn
+        finished = Finished.decode(message.body, m12.VERIFY_DATA_LENGTH)
+        expected = self.secrets.expected_verify_data(conn, b"server finished")
+        if not hmac.compare_digest(expected, finished.verify_data):
+            raise _fail(AlertDescription.DECRYPT_ERROR, "server Finished is wrong")
+        conn.transcript.add(message.raw)
+        conn.complete_handshake()
+        return ExpectTraffic(conn)
