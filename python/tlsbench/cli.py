@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import ssl
 import sys
+from typing import Any
 
 import click
 
 from tlsbench import __version__
 from tlsbench.crypto import PROVIDERS
+from tlsbench.harness.commands import register
 
 
 def _cpu() -> tuple[str, list[str]]:
@@ -29,7 +32,33 @@ def _cpu() -> tuple[str, list[str]]:
     return model, [f for f in flags if f in wanted]
 
 
-@click.group()
+class OneLineErrors(click.Group):
+    """A group whose errors are one line on stderr: exit 2 for usage, 1 for failures."""
+
+    def main(  # type: ignore[override]
+        self, args: list[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> None:
+        """Run the command; never a traceback (set TLSBENCH_DEBUG=1 to see one)."""
+        extra.pop("standalone_mode", None)
+        try:
+            rv = super().main(args, prog_name, standalone_mode=False, **extra)
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            click.echo("tlsbench: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            click.echo(f"tlsbench: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except Exception as exc:
+            if os.environ.get("TLSBENCH_DEBUG"):
+                raise
+            click.echo(f"tlsbench: error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=OneLineErrors)
 @click.version_option(__version__, prog_name="tlsbench")
 def main() -> None:
     """TLS handshake and record benchmarks with a Rust core."""
@@ -92,3 +121,6 @@ def speed(providers: tuple[str, ...], suite: str, size: int, budget: float, repe
             f"{ratio:>6.3g}x"
         )
     click.echo(f"(ratios against {chosen[0]}; each figure is the median of {repeat} samples)")
+
+
+register(main)

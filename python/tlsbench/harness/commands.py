@@ -1,0 +1,474 @@
+"""The harness commands: run, report, compare, serve, connect, trace, certs.
+
+Heavy modules (the engine, matplotlib) are imported inside the commands, so that
+``tlsbench info`` and ``--help`` stay quick.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .params import (
+    ALL_SUITES,
+    CERTS,
+    GROUPS,
+    IMPLS,
+    OUR_IMPLS,
+    TRANSPORTS,
+    VERSIONS,
+    WORKLOADS,
+    default_suite,
+    suite_fits,
+    suite_version,
+)
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_size(text: str) -> int:
+    """``16384``, ``64K``, ``8M``, ``1G`` (binary units); UsageError otherwise."""
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = t[-1:] if t[-1:] in _UNITS else ""
+    try:
+        value = float(t[: len(t) - len(unit)]) * _UNITS[unit]
+    except ValueError:
+        raise click.UsageError(f"bad size {text!r} (e.g. 16384, 64K, 8M)") from None
+    if value < 1:
+        raise click.UsageError(f"size must be positive: {text!r}")
+    return int(value)
+
+
+def split_list(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> list[str]:
+    """Comma-separated and repeatable options, checked against ``allowed``."""
+    out: list[str] = []
+    for value in values:
+        for item in value.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            if item not in allowed:
+                raise click.UsageError(
+                    f"unknown {what} {item!r} (choose from {', '.join(allowed)})"
+                )
+            if item not in out:
+                out.append(item)
+    return out
+
+
+class Progress:
+    """A one-line progress bar on stderr, shown once a run has lasted two seconds."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        """Update after one repeat of one case."""
+        if not self.enabled or (time.monotonic() - self.start < 2 and done < total):
+            return
+        width = 30
+        filled = int(width * done / max(total, 1))
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / done * (total - done) if done else 0
+        sys.stderr.write(
+            f"\\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:20]:<20} "
+            f"{elapsed:4.0f}s, ~{eta:.0f}s left "
+        )
+        if done >= total:
+            sys.stderr.write("\\n")
+        sys.stderr.flush()
+        self.shown = True
+
+
+def build_cases(
+    impls: list[str],
+    clients: list[str],
+    servers: list[str],
+    versions: list[str],
+    suites: list[str],
+    groups: list[str],
+    certs: list[str],
+    workloads: list[str],
+    transports: list[str],
+    bulk_bytes: int,
+    record_size: int,
+) -> list[Any]:
+    """The matrix of cases, in table order; suites that do not fit a certificate are left out."""
+    from .params import BULK_CAP, Case
+
+    if clients or servers:
+        pairs = [(c, s) for c in (clients or impls) for s in (servers or impls)]
+    else:
+        pairs = [(i, i) for i in impls]
+    cases = []
+    for workload in workloads:
+        for transport in transports:
+            for version in versions:
+                for cert in certs:
+                    chosen = [s for s in suites if suite_version(s) == version] or [
+                        default_suite(version, cert)
+                    ]
+                    for suite in chosen:
+                        if not suite_fits(suite, cert):
+                            continue
+                        for group in groups:
+                            for client, server in pairs:
+                                size = bulk_bytes
+                                for impl in (client, server):
+                                    size = min(size, BULK_CAP.get(impl, size))
+                                cases.append(
+                                    Case(
+                                        client,
+                                        server,
+                                        version,
+                                        suite,
+                                        group,
+                                        cert,
+                                        workload,
+                                        transport,
+                                        size if workload == "bulk" else 0,
+                                        record_size,
+                                    )
+                                )
+    return cases
+
+
+def _impl_options(fn: Any) -> Any:
+    for option in reversed(
+        [
+            click.option(
+                "--impl",
+                "impls",
+                multiple=True,
+                metavar="LIST",
+                help=f"Implementations on both sides: {', '.join(IMPLS)} [all].",
+            ),
+            click.option(
+                "--client-impl",
+                "clients",
+                multiple=True,
+                metavar="LIST",
+                help="Client implementations (each against every server).",
+            ),
+            click.option(
+                "--server-impl",
+                "servers",
+                multiple=True,
+                metavar="LIST",
+                help="Server implementations.",
+            ),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+@click.command()
+@_impl_options
+@click.option("--tls", "versions", multiple=True, metavar="LIST", help="1.2, 1.3 [both].")
+@click.option(
+    "--suite",
+    "suites",
+    multiple=True,
+    metavar="LIST",
+    help="IANA suite names [AES-128-GCM with ECDHE per version and certificate].",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="LIST",
+    help="x25519, secp256r1, secp384r1 [x25519].",
+)
+@click.option(
+    "--cert", "certs", multiple=True, metavar="LIST", help="rsa2048, ecdsa-p256 [ecdsa-p256]."
+)
+@click.option(
+    "--workload", "workloads", multiple=True, metavar="LIST", help="handshake, bulk [both]."
+)
+@click.option("--transport", "transports", multiple=True, metavar="LIST", help="tcp, memory [tcp].")
+@click.option(
+    "--handshakes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Connections per repeat (bounded by --budget) instead of --duration.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0.01),
+    default=0.7,
+    show_default=True,
+    help="Seconds measured per repeat.",
+)
+@click.option(
+    "--bytes",
+    "size",
+    default="8M",
+    show_default=True,
+    help="Bulk bytes per connection (capped at 1M for python, 64K for tlslite).",
+)
+@click.option(
+    "--record-size",
+    type=click.IntRange(64, 16384),
+    default=16384,
+    show_default=True,
+    help="Bulk: 16384 writes 1 MiB at a time; smaller writes one record of this size each.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Client processes.",
+)
+@click.option(
+    "--server-workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port (SO_REUSEPORT).",
+)
+@click.option(
+    "--warmup",
+    type=click.FloatRange(min=0),
+    default=0.15,
+    show_default=True,
+    help="Seconds of uncounted connections before each repeat.",
+)
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 100),
+    default=3,
+    show_default=True,
+    help="Repeats, each in fresh processes.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Hard cap in seconds on one repeat's measurement.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds before a connection counts as timed out.",
+)
+@click.option("--baseline", default="ssl", show_default=True, help="Label the ratios are against.")
+@click.option("--quick", is_flag=True, help="Tiny run: 0.25 s per repeat, 2 repeats, 1 MiB bulk.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results JSON.")
+@click.option("--markdown", "md_path", type=click.Path(dir_okay=False), help="Write Markdown.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write CSV.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG plot.")
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar [when stderr is a terminal]."
+)
+def run(
+    impls: tuple[str, ...],
+    clients: tuple[str, ...],
+    servers: tuple[str, ...],
+    versions: tuple[str, ...],
+    suites: tuple[str, ...],
+    groups: tuple[str, ...],
+    certs: tuple[str, ...],
+    workloads: tuple[str, ...],
+    transports: tuple[str, ...],
+    handshakes: int | None,
+    duration: float,
+    size: str,
+    record_size: int,
+    concurrency: int,
+    server_workers: int,
+    warmup: float,
+    repeat: int,
+    budget: float,
+    timeout: float,
+    baseline: str,
+    quick: bool,
+    json_path: str | None,
+    md_path: str | None,
+    csv_path: str | None,
+    plot_path: str | None,
+    progress: bool | None,
+) -> int:
+    """Measure handshakes and bulk transfer of every implementation over loopback."""
+    from .params import Bounds
+    from .results import results_json
+    from .runner import Setup, run_cases
+
+    bulk = parse_size(size)
+    if quick:
+        duration, repeat, warmup, bulk = 0.25, 2, 0.05, min(bulk, 1 << 20)
+    chosen_suites = split_list(suites, ALL_SUITES, "suite")
+    chosen_versions = split_list(versions, VERSIONS, "TLS version")
+    if not chosen_versions:
+        chosen_versions = sorted({suite_version(s) for s in chosen_suites}) or list(VERSIONS)
+    cases = build_cases(
+        split_list(impls, IMPLS, "implementation") or list(IMPLS),
+        split_list(clients, IMPLS, "implementation"),
+        split_list(servers, IMPLS, "implementation"),
+        chosen_versions,
+        chosen_suites,
+        split_list(groups, GROUPS, "group") or ["x25519"],
+        split_list(certs, CERTS, "certificate kind") or ["ecdsa-p256"],
+        split_list(workloads, WORKLOADS, "workload") or list(WORKLOADS),
+        split_list(transports, TRANSPORTS, "transport") or ["tcp"],
+        bulk,
+        record_size,
+    )
+    if not cases:
+        raise click.UsageError("no case to run: the suites fit none of the certificates")
+    bounds = Bounds(handshakes, duration, budget, warmup, timeout)
+    config = {
+        "impls": list(impls),
+        "client_impls": list(clients),
+        "server_impls": list(servers),
+        "tls": chosen_versions,
+        "suites": chosen_suites,
+        "groups": list(groups),
+        "certs": list(certs),
+        "workloads": list(workloads),
+        "transports": list(transports),
+        "handshakes": handshakes,
+        "duration": duration,
+        "bytes": bulk,
+        "record_size": record_size,
+        "concurrency": concurrency,
+        "server_workers": server_workers,
+        "warmup": warmup,
+        "repeat": repeat,
+        "budget": budget,
+        "timeout": timeout,
+        "baseline": baseline,
+        "quick": quick,
+        "argv": sys.argv[1:],
+    }
+    show = sys.stderr.isatty() if progress is None else progress
+    with tempfile.TemporaryDirectory(prefix="tlsbench-") as tmp:
+        setup = Setup(bounds, concurrency, server_workers, handshakes, workdir=Path(tmp))
+        runs = run_cases(setup, cases, repeat, Progress(show))
+    data = results_json(config, runs)
+    _emit(data, baseline, json_path, md_path, csv_path, plot_path)
+    failed = [r for r in runs if r.failed]
+    for r in failed:
+        click.echo(
+            f"tlsbench: case {r.case.label} {r.case.workload} TLS {r.case.tls} failed: {r.failed}",
+            err=True,
+        )
+    return 1 if failed else 0
+
+
+def _emit(
+    data: dict[str, Any],
+    baseline: str,
+    json_path: str | None,
+    md_path: str | None,
+    csv_path: str | None,
+    plot_path: str | None,
+) -> None:
+    from . import report
+    from .results import save
+
+    click.echo(report.table(data, baseline), nl=False)
+    if json_path:
+        save(json_path, data)
+    if md_path:
+        Path(md_path).write_text(report.markdown(data, baseline))
+    if csv_path:
+        Path(csv_path).write_text(report.to_csv(data))
+    if plot_path:
+        report.plot(data, plot_path)
+
+
+def _load_all(files: tuple[str, ...]) -> dict[str, Any]:
+    from .results import load
+
+    docs = []
+    for f in files:
+        try:
+            docs.append(load(f))
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+    merged = dict(docs[0])
+    merged["cases"] = [c for d in docs for c in d["cases"]]
+    return merged
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--baseline", default="ssl", show_default=True)
+@click.option("--markdown", "md_path", type=click.Path(dir_okay=False), help="Write Markdown.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write CSV.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG plot.")
+def report(
+    files: tuple[str, ...],
+    baseline: str,
+    md_path: str | None,
+    csv_path: str | None,
+    plot_path: str | None,
+) -> None:
+    """Re-render saved results (several files are shown as one)."""
+    _emit(_load_all(files), baseline, None, md_path, csv_path, plot_path)
+
+
+@click.command()
+@click.argument("base", type=click.Path())
+@click.argument("new", type=click.Path())
+@click.option(
+    "--max-regression",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Fail when a case's rate drops more than this many percent.",
+)
+@click.option(
+    "--require",
+    "requires",
+    multiple=True,
+    metavar="A/B>=X",
+    help="Ratio the NEW results must meet, e.g. rust/python>=20 (repeatable).",
+)
+def compare(base: str, new: str, max_regression: float | None, requires: tuple[str, ...]) -> int:
+    """Per-case ratios NEW/BASE; exit 1 on a regression or a failed requirement."""
+    from .compare import check, parse_requirement
+    from .compare import compare as ratios
+
+    try:
+        reqs = [parse_requirement(r) for r in requires]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    b, n = _load_all((base,)), _load_all((new,))
+    lines, failures = ratios(b, n, max_regression)
+    for line in lines:
+        click.echo(line)
+    ok = not failures
+    if reqs:
+        click.echo("requirements")
+    for req in reqs:
+        req_lines, good = check(n, req)
+        for line in req_lines:
+            click.echo(line)
+        ok = ok and good
+    for f in failures:
+        click.echo(f"regression: {f}", err=True)
+    click.echo("compare: " + ("ok" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+def register(group: click.Group) -> None:
+    """Add the harness commands to the ``tlsbench`` group."""
+    from .tools import certs, connect, serve, trace
+
+    for command in (run, report, compare, serve, connect, trace, certs):
+        group.add_command(command)
+
+
+__all__ = ["OUR_IMPLS", "register"]

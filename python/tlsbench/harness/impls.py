@@ -1,0 +1,518 @@
+"""The five implementations behind one client/server interface.
+
+``client_factory(impl, tls)`` / ``server_factory(impl, tls)`` build, once per process,
+what wraps a connected TCP socket into a :class:`Session` (blocking: handshake, send,
+recv, close with close_notify). ``memory_endpoint`` gives the same implementation as a
+:class:`Endpoint` with no socket, bytes pumped by the caller (``memory.py``).
+
+Our engine runs on the provider of its name (``rust``, ``python``, ``cryptography``);
+``ssl`` is Python's stdlib module (OpenSSL), with ``num_tickets = 0`` on servers so that
+full handshakes are compared; ``tlslite`` is tlslite-ng (sockets only).
+TLS 1.3 suites and the group for ``ssl`` come from ``OPENSSL_CONF`` (see
+:func:`openssl_conf`), which must be set in the process environment before ``ssl`` is used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import ssl
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from tlsbench.tls import (
+    ApplicationData,
+    CipherSuite,
+    ClientConfig,
+    ClientConnection,
+    ConnectionClosed,
+    HandshakeComplete,
+    NamedGroup,
+    ServerConfig,
+    ServerConnection,
+)
+from tlsbench.tls.driver import TlsStream
+
+from .params import OUR_IMPLS, TLS12_SUITES, Tls
+
+OPENSSL_GROUP = {"x25519": "X25519", "secp256r1": "P-256", "secp384r1": "P-384"}
+TLSLITE_CIPHER = {"AES_128_GCM": "aes128gcm", "AES_256_GCM": "aes256gcm"}
+
+
+class Unsupported(Exception):
+    """This implementation cannot run this case (the reason is the message)."""
+
+
+class Session(Protocol):
+    """A TLS connection over a blocking socket."""
+
+    def handshake(self) -> None:
+        """Complete the handshake."""
+
+    def send(self, data: bytes) -> None:
+        """Send all of ``data``."""
+
+    def recv(self, size: int) -> bytes:
+        """Up to ``size`` bytes of application data; ``b""`` at close."""
+
+    def close(self) -> None:
+        """Send close_notify, wait briefly for the peer's, close the socket."""
+
+    def negotiated(self) -> dict[str, str]:
+        """Version, suite and group actually negotiated (as far as the stack tells)."""
+
+
+Factory = Callable[[socket.socket], Session]
+
+
+class Endpoint(Protocol):
+    """One side of a connection with no socket: the caller moves the bytes."""
+
+    handshake_done: bool
+    closed: bool
+
+    def feed(self, data: bytes) -> None:
+        """Bytes from the peer."""
+
+    def take(self) -> bytes:
+        """Bytes for the peer (once)."""
+
+    def write(self, data: bytes) -> None:
+        """Queue application data."""
+
+    def read(self) -> bytes:
+        """Application data received so far (once)."""
+
+    def close(self) -> None:
+        """Queue close_notify."""
+
+
+def openssl_conf(tls: Tls) -> str:
+    """An OpenSSL config forcing the case's TLS 1.3 suite and group on ``ssl`` (PEERS.md)."""
+    lines = [
+        "openssl_conf = openssl_init",
+        "[openssl_init]",
+        "ssl_conf = ssl_sect",
+        "[ssl_sect]",
+        "system_default = system_default_sect",
+        "[system_default_sect]",
+        f"Groups = {':'.join(OPENSSL_GROUP[g] for g in offered_groups(tls))}",
+    ]
+    if tls.version == "1.3":
+        lines.append(f"Ciphersuites = {tls.suite}")
+    return "\n".join(lines) + "\n"
+
+
+def offered_groups(tls: Tls) -> list[str]:
+    """The case's group, plus P-256 for a TLS 1.2 ECDSA certificate (RFC 8422 needs its curve)."""
+    groups = [tls.group]
+    if tls.version == "1.2" and tls.cert == "ecdsa-p256" and "secp256r1" not in groups:
+        groups.append("secp256r1")
+    return groups
+
+
+def check_supported(impl: str, tls: Tls, transport: str) -> None:
+    """Raise :class:`Unsupported` when ``impl`` cannot run this case."""
+    if impl == "tlslite":
+        if transport == "memory":
+            raise Unsupported("tlslite cannot run in memory (it drives its own socket)")
+    if impl in OUR_IMPLS and tls.version == "1.2" and not _engine_has_tls12():
+        raise Unsupported("our engine does not speak TLS 1.2 yet")
+
+
+# -- our engine -----------------------------------------------------------------------
+
+
+def _engine_has_tls12() -> bool:
+    """True once ClientConfig/ServerConfig take a TLS version setting."""
+    names = {f.name for f in dataclasses.fields(ClientConfig)}
+    return bool(names & {"versions", "version", "tls_versions", "max_version"})
+
+
+def _version_kwargs(tls: Tls) -> dict[str, Any]:
+    """The version field of our configs, whatever name the engine gives it."""
+    names = {f.name for f in dataclasses.fields(ClientConfig)}
+    code = 0x0304 if tls.version == "1.3" else 0x0303
+    if "versions" in names:
+        return {"versions": (code,)}
+    if "tls_versions" in names:
+        return {"tls_versions": (code,)}
+    if "version" in names:
+        return {"version": code}
+    return {}
+
+
+def _suite_code(name: str) -> Any:
+    """The engine's code point for an IANA suite name (TLS 1.2 ones once it has them)."""
+    if name in CipherSuite.__members__:
+        return CipherSuite[name]
+    raise Unsupported(f"our engine does not know {name}")
+
+
+def our_client_config(tls: Tls, provider: str) -> ClientConfig:
+    """Our client configured for the case, verifying the chain against the case's CA."""
+    kwargs: dict[str, Any] = _version_kwargs(tls)
+    return ClientConfig(
+        server_name="localhost",
+        ca_file=tls.ca_file,
+        cipher_suites=(_suite_code(tls.suite),),
+        groups=tuple(NamedGroup[g.upper()] for g in offered_groups(tls)),
+        provider=provider,
+        **kwargs,
+    )
+
+
+def our_server_config(tls: Tls, provider: str) -> ServerConfig:
+    """Our server with the case's certificate, suite and group."""
+    config = ServerConfig.from_files(
+        tls.cert_file,
+        tls.key_file,
+        cipher_suites=(_suite_code(tls.suite),),
+        groups=tuple(NamedGroup[g.upper()] for g in offered_groups(tls)),
+        provider=provider,
+    )
+    return dataclasses.replace(config, **_version_kwargs(tls))
+
+
+class OurSession:
+    """Our engine over a blocking socket (the engine's own driver, ``TlsStream``)."""
+
+    def __init__(self, stream: TlsStream) -> None:
+        self.stream = stream
+
+    def handshake(self) -> None:
+        """Run the handshake; TlsConnectionError on failure."""
+        self.stream.do_handshake()
+
+    def send(self, data: bytes) -> None:
+        """Send all of ``data``."""
+        self.stream.send(data)
+
+    def recv(self, size: int) -> bytes:
+        """Up to ``size`` bytes; b"" at close."""
+        return self.stream.recv(size)
+
+    def close(self) -> None:
+        """close_notify both ways, then close."""
+        self.stream.close()
+
+    def negotiated(self) -> dict[str, str]:
+        """What the HandshakeComplete event said."""
+        done = self.stream.handshake
+        if done is None:
+            return {}
+        return {
+            "version": {0x0304: "1.3", 0x0303: "1.2"}.get(done.version, hex(done.version)),
+            "suite": getattr(done.cipher_suite, "name", str(done.cipher_suite)),
+            "group": getattr(done.group, "name", str(done.group)).lower(),
+        }
+
+
+# -- Python ssl -------------------------------------------------------------------------
+
+
+def ssl_context(tls: Tls, server: bool) -> ssl.SSLContext:
+    """An ``ssl`` context pinned to the case's version (and TLS 1.2 suite)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
+    version = ssl.TLSVersion.TLSv1_3 if tls.version == "1.3" else ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = ctx.maximum_version = version
+    if tls.version == "1.2":
+        ctx.set_ciphers(TLS12_SUITES[tls.suite])
+    if server:
+        ctx.load_cert_chain(tls.cert_file, tls.key_file)
+        ctx.num_tickets = 0  # full handshakes only (PEERS.md: tickets cost 8-15%)
+    else:
+        ctx.load_verify_locations(tls.ca_file)
+    return ctx
+
+
+class SslSession:
+    """Python ``ssl`` over a blocking socket."""
+
+    def __init__(self, sock: ssl.SSLSocket) -> None:
+        self.sock = sock
+
+    def handshake(self) -> None:
+        """Run the handshake."""
+        self.sock.do_handshake()
+
+    def send(self, data: bytes) -> None:
+        """Send all of ``data``."""
+        self.sock.sendall(data)
+
+    def recv(self, size: int) -> bytes:
+        """Up to ``size`` bytes; b"" at close."""
+        try:
+            return self.sock.recv(size)
+        except ssl.SSLZeroReturnError:
+            return b""
+
+    def close(self) -> None:
+        """close_notify (SSL_shutdown), then close."""
+        try:
+            self.sock.unwrap().close()
+        except (OSError, ValueError):
+            self.sock.close()
+
+    def negotiated(self) -> dict[str, str]:
+        """Version and suite from OpenSSL."""
+        cipher = self.sock.cipher()
+        out = {"version": (self.sock.version() or "").replace("TLSv", "")}
+        if cipher:
+            out["suite"] = cipher[0]
+        return out
+
+
+# -- tlslite-ng ---------------------------------------------------------------------------
+
+
+def tlslite_api() -> Any:
+    """tlslite-ng's API module (it imports the deprecated asyncore on 3.11)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import tlslite.api  # type: ignore[import-untyped]
+    except ImportError:
+        raise Unsupported("tlslite-ng is not installed (pip install tlslite-ng)") from None
+    return tlslite.api
+
+
+def tlslite_settings(tls: Tls) -> Any:
+    """HandshakeSettings pinned to the case's version, cipher, key exchange and group."""
+    api = tlslite_api()
+    settings = api.HandshakeSettings()
+    settings.minVersion = settings.maxVersion = (3, 4) if tls.version == "1.3" else (3, 3)
+    if "CHACHA20" in tls.suite:
+        settings.cipherNames = ["chacha20-poly1305"]
+    else:
+        settings.cipherNames = [
+            TLSLITE_CIPHER["AES_256_GCM" if "AES_256" in tls.suite else "AES_128_GCM"]
+        ]
+    if tls.version == "1.2":
+        if tls.suite.startswith("TLS_RSA_"):
+            settings.keyExchangeNames = ["rsa"]
+        elif "_ECDSA_" in tls.suite:
+            settings.keyExchangeNames = ["ecdhe_ecdsa"]
+        else:
+            settings.keyExchangeNames = ["ecdhe_rsa"]
+    settings.eccCurves = offered_groups(tls)
+    settings.keyShares = [tls.group]
+    return settings
+
+
+class TlsliteSession:
+    """tlslite-ng's TLSConnection."""
+
+    def __init__(self, conn: Any, server: bool, handshake: Callable[[], None]) -> None:
+        self.conn = conn
+        self.server = server
+        self._handshake = handshake
+
+    def handshake(self) -> None:
+        """Run the handshake."""
+        self._handshake()
+
+    def send(self, data: bytes) -> None:
+        """Send all of ``data``."""
+        self.conn.write(data)
+
+    def recv(self, size: int) -> bytes:
+        """Up to ``size`` bytes; b"" at close."""
+        return bytes(self.conn.read(max=size) or b"")
+
+    def close(self) -> None:
+        """close_notify, then close."""
+        try:
+            self.conn.close()
+        except Exception:  # tlslite raises its own types on a peer that is already gone
+            self.conn.sock.close()
+
+    def negotiated(self) -> dict[str, str]:
+        """Version and cipher as tlslite names them."""
+        version = self.conn.version
+        return {
+            "version": {(3, 4): "1.3", (3, 3): "1.2"}.get(version, str(version)),
+            "suite": str(self.conn.getCipherName()),
+        }
+
+
+# -- factories -------------------------------------------------------------------------------
+
+
+def client_factory(impl: str, tls: Tls) -> Factory:
+    """What turns a connected socket into a client :class:`Session` of ``impl``."""
+    if impl in OUR_IMPLS:
+        config = our_client_config(tls, impl)
+        return lambda sock: OurSession(TlsStream(sock, ClientConnection(config)))
+    if impl == "ssl":
+        ctx = ssl_context(tls, server=False)
+        return lambda sock: SslSession(
+            ctx.wrap_socket(sock, server_hostname="localhost", do_handshake_on_connect=False)
+        )
+    if impl == "tlslite":
+        api = tlslite_api()
+        settings = tlslite_settings(tls)
+
+        def make(sock: socket.socket) -> Session:
+            conn = api.TLSConnection(sock)
+            return TlsliteSession(
+                conn,
+                False,
+                lambda: conn.handshakeClientCert(settings=settings, serverName="localhost"),
+            )
+
+        return make
+    raise Unsupported(f"unknown implementation {impl!r}")
+
+
+def server_factory(impl: str, tls: Tls) -> Factory:
+    """What turns an accepted socket into a server :class:`Session` of ``impl``."""
+    if impl in OUR_IMPLS:
+        config = our_server_config(tls, impl)
+        return lambda sock: OurSession(TlsStream(sock, ServerConnection(config)))
+    if impl == "ssl":
+        ctx = ssl_context(tls, server=True)
+        return lambda sock: SslSession(
+            ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        )
+    if impl == "tlslite":
+        api = tlslite_api()
+        settings = tlslite_settings(tls)
+        chain = api.X509CertChain()
+        chain.parsePemList(Path(tls.cert_file).read_text())
+        key = api.parsePEMKey(Path(tls.key_file).read_text(), private=True)
+
+        def make(sock: socket.socket) -> Session:
+            conn = api.TLSConnection(sock)
+            return TlsliteSession(
+                conn,
+                True,
+                lambda: conn.handshakeServer(certChain=chain, privateKey=key, settings=settings),
+            )
+
+        return make
+    raise Unsupported(f"unknown implementation {impl!r}")
+
+
+# -- in memory -------------------------------------------------------------------------------
+
+
+class OurEndpoint:
+    """Our sans-I/O connection as an :class:`Endpoint`."""
+
+    def __init__(self, conn: ClientConnection | ServerConnection) -> None:
+        self.conn = conn
+        self.handshake_done = False
+        self.closed = False
+        self.error = ""
+        self._data: list[bytes] = []
+
+    def feed(self, data: bytes) -> None:
+        """Hand ``data`` to the engine and note its events."""
+        for event in self.conn.receive_data(data):
+            if isinstance(event, ApplicationData):
+                self._data.append(event.data)
+            elif isinstance(event, HandshakeComplete):
+                self.handshake_done = True
+            elif isinstance(event, ConnectionClosed):
+                self.closed = True
+                if event.error is not None:
+                    raise ConnectionError(f"alert {int(event.error)}: {event.reason}")
+
+    def take(self) -> bytes:
+        """What the engine queued."""
+        return self.conn.data_to_send()
+
+    def write(self, data: bytes) -> None:
+        """Queue application data."""
+        self.conn.send_data(data)
+
+    def read(self) -> bytes:
+        """Application data so far."""
+        data = b"".join(self._data)
+        self._data.clear()
+        return data
+
+    def close(self) -> None:
+        """Queue close_notify."""
+        self.conn.close()
+
+
+class SslEndpoint:
+    """Python ``ssl`` over two ``MemoryBIO`` objects."""
+
+    def __init__(self, ctx: ssl.SSLContext, server: bool) -> None:
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(
+            self.incoming,
+            self.outgoing,
+            server_side=server,
+            server_hostname=None if server else "localhost",
+        )
+        self.handshake_done = False
+        self.closed = False
+        self._step()
+
+    def _step(self) -> None:
+        if self.handshake_done:
+            return
+        try:
+            self.obj.do_handshake()
+            self.handshake_done = True
+        except ssl.SSLWantReadError:
+            pass
+
+    def feed(self, data: bytes) -> None:
+        """Give OpenSSL the bytes and let it progress."""
+        if data:
+            self.incoming.write(data)
+        self._step()
+
+    def take(self) -> bytes:
+        """What OpenSSL wrote."""
+        return self.outgoing.read()
+
+    def write(self, data: bytes) -> None:
+        """Encrypt application data."""
+        self.obj.write(data)
+
+    def read(self) -> bytes:
+        """Decrypt whatever whole records have arrived."""
+        out = []
+        while True:
+            try:
+                chunk = self.obj.read(1 << 20)
+            except ssl.SSLWantReadError:
+                break
+            except ssl.SSLZeroReturnError:
+                self.closed = True
+                break
+            if not chunk:
+                break
+            out.append(chunk)
+        return b"".join(out)
+
+    def close(self) -> None:
+        """Queue close_notify."""
+        try:
+            self.obj.unwrap()
+        except (ssl.SSLWantReadError, ssl.SSLError):
+            pass
+
+
+def memory_endpoint_factory(impl: str, tls: Tls, server: bool) -> Callable[[], Endpoint]:
+    """What makes a fresh in-memory endpoint of ``impl`` for each connection."""
+    check_supported(impl, tls, "memory")
+    if impl in OUR_IMPLS:
+        if server:
+            sconfig = our_server_config(tls, impl)
+            return lambda: OurEndpoint(ServerConnection(sconfig))
+        cconfig = our_client_config(tls, impl)
+        return lambda: OurEndpoint(ClientConnection(cconfig))
+    if impl == "ssl":
+        ctx = ssl_context(tls, server)
+        return lambda: SslEndpoint(ctx, server)
+    raise Unsupported(f"{impl} cannot run in memory")

@@ -1,0 +1,108 @@
+"""The in-memory transport: client and server engines back to back in one thread.
+
+No sockets and no kernel: the bytes one side queues are handed to the other, as
+rustls's own benchmark does, so the figures are protocol and crypto alone. Each side's
+share of the CPU is the thread CPU time spent inside its own calls.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from .impls import Endpoint
+from .params import Case
+from .workloads import OpTimes
+
+T = TypeVar("T")
+MAX_ROUNDS = 64
+
+
+class SideClock:
+    """Thread CPU seconds spent in each side's calls."""
+
+    def __init__(self) -> None:
+        self.client = 0.0
+        self.server = 0.0
+
+    def client_call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the client's account."""
+        start = time.thread_time()
+        try:
+            return fn()
+        finally:
+            self.client += time.thread_time() - start
+
+    def server_call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the server's account."""
+        start = time.thread_time()
+        try:
+            return fn()
+        finally:
+            self.server += time.thread_time() - start
+
+
+def pump(client: Endpoint, server: Endpoint, clock: SideClock) -> None:
+    """Move bytes both ways until neither side has anything to send."""
+    for _ in range(MAX_ROUNDS):
+        to_server = clock.client_call(client.take)
+        if to_server:
+            clock.server_call(lambda: server.feed(to_server))  # noqa: B023
+        to_client = clock.server_call(server.take)
+        if to_client:
+            clock.client_call(lambda: client.feed(to_client))  # noqa: B023
+        if not to_server and not to_client:
+            return
+    raise RuntimeError("the two sides kept talking for too long")
+
+
+def memory_op(
+    new_client: Callable[[], Endpoint],
+    new_server: Callable[[], Endpoint],
+    case: Case,
+    block: bytes,
+    digest: bytes,
+    clock: SideClock,
+) -> OpTimes:
+    """One connection of ``case.workload`` with both sides in this thread."""
+    start = time.perf_counter()
+    client = clock.client_call(new_client)
+    server = clock.server_call(new_server)
+    pump(client, server, clock)
+    if not (client.handshake_done and server.handshake_done):
+        raise ConnectionError("the handshake did not complete")
+    shaken = time.perf_counter()
+    times = OpTimes(0.0, shaken - start, 0.0)
+    if case.workload == "handshake":
+        clock.client_call(lambda: client.write(b"x"))
+        pump(client, server, clock)
+        data = clock.server_call(server.read)
+        clock.server_call(lambda: server.write(data))
+        pump(client, server, clock)
+        if clock.client_call(client.read) != b"x":
+            raise ValueError("echo mismatch")
+        times.ttfb = time.perf_counter() - start
+    else:
+        crc, left = 0, case.bulk_bytes
+        while left > 0:
+            chunk = block if left >= len(block) else block[:left]
+            clock.client_call(lambda: client.write(chunk))  # noqa: B023
+            wire = clock.client_call(client.take)
+            clock.server_call(lambda: server.feed(wire))  # noqa: B023
+            crc = clock.server_call(lambda: zlib.crc32(server.read(), crc))  # noqa: B023
+            left -= len(chunk)
+        clock.server_call(lambda: server.write(crc.to_bytes(4, "big")))
+        pump(client, server, clock)
+        if clock.client_call(client.read) != digest:
+            raise ValueError("digest mismatch")
+        end = time.perf_counter()
+        times.ttfb = end - start
+        times.transfer = end - shaken
+        times.bytes = case.bulk_bytes
+    clock.client_call(client.close)
+    pump(client, server, clock)
+    clock.server_call(server.close)
+    pump(client, server, clock)
+    return times

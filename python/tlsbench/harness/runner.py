@@ -1,0 +1,373 @@
+"""Orchestration: worker processes per repeat, bounded in time, always reaped.
+
+For each repeat of a case over ``tcp``: start the server worker(s) (sharing one port
+with SO_REUSEPORT when there are several), then ``concurrency`` client workers; each
+client warms up and says ``ready``; the runner notes the servers' CPU time, tells every
+client ``go``, collects their ``done`` reports, notes the servers' CPU and peak RSS
+again and stops them. Over ``memory`` one worker runs both sides. Repeats are
+interleaved across cases (repeat 1 of every case, then repeat 2, ...) so that drift of
+the machine spreads over all implementations. Every process started is tracked and
+reaped on success, failure, Ctrl-C and SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, ClassVar
+
+from tlsbench.tls.certs import write_credentials
+
+from .impls import Unsupported, check_supported, openssl_conf
+from .metrics import cpu_seconds, peak_rss_mb
+from .params import Bounds, Case, Tls, WorkerSpec
+
+START_TIMEOUT = 30.0
+GRACE = 30.0
+
+
+class RunError(Exception):
+    """A repeat could not be measured (a peer failed, hung or could not start)."""
+
+
+class Worker:
+    """One worker process and the JSON lines it writes."""
+
+    live: ClassVar[set[Worker]] = set()
+
+    def __init__(self, spec: WorkerSpec, env: dict[str, str]) -> None:
+        self.spec = spec
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tlsbench.harness.worker", json.dumps(spec.to_json())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+            start_new_session=True,  # a terminal's Ctrl-C reaches the runner, which reaps
+        )
+        Worker.live.add(self)
+        self.messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.stderr: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self.proc.pid
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                self.messages.put(json.loads(line))
+            except json.JSONDecodeError:
+                self.stderr.append(line)
+        self.messages.put(None)
+
+    def _read_err(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+
+    def expect(self, event: str, timeout: float) -> dict[str, Any]:
+        """The next message, which must be ``event``; RunError or Unsupported otherwise."""
+        try:
+            message = self.messages.get(timeout=timeout)
+        except queue.Empty:
+            raise RunError(
+                f"{self.spec.role} worker gave no '{event}' within {timeout:.0f} s"
+            ) from None
+        if message is None:
+            tail = "".join(self.stderr[-3:]).strip().splitlines()
+            why = tail[-1] if tail else f"exit code {self.proc.poll()}"
+            raise RunError(f"{self.spec.role} worker ended early: {why}")
+        if message["event"] == "unsupported":
+            raise Unsupported(message["reason"])
+        if message["event"] == "error":
+            raise RunError(f"{self.spec.role} worker failed: {message['reason']}")
+        if message["event"] != event:
+            raise RunError(f"{self.spec.role} worker said {message['event']!r}, not {event!r}")
+        return message
+
+    def tell(self, line: str) -> None:
+        """A line on its stdin."""
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        except (OSError, ValueError):
+            pass
+
+    def stop(self) -> None:
+        """SIGTERM (a server reports and exits)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def reap(self, timeout: float = 3.0) -> None:
+        """Terminate if still running, kill if it lingers, collect the exit status."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass
+        Worker.live.discard(self)
+
+
+def reap_all() -> None:
+    """Reap every worker still alive (used on interruption)."""
+    for worker in list(Worker.live):
+        worker.reap(timeout=1.0)
+
+
+@contextmanager
+def reaping_on_signals() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt and reap every worker on the way out."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        reap_all()
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@dataclass
+class Repeat:
+    """What one repeat of a case measured, both sides."""
+
+    rate: float
+    ops: int
+    errors: int
+    timeouts: int
+    server_errors: int
+    bytes: int
+    cpu_client: float
+    cpu_server: float
+    rss_client: float
+    rss_server: float
+    latency_ms: dict[str, list[float]]
+    wall: float
+    last_error: str = ""
+
+
+@dataclass
+class CaseRun:
+    """A case and its repeats (or why it did not run)."""
+
+    case: Case
+    repeats: list[Repeat] = field(default_factory=list)
+    unsupported: str = ""
+    failed: str = ""
+
+
+@dataclass
+class Setup:
+    """How to run: bounds, processes per side, where credentials live."""
+
+    bounds: Bounds
+    concurrency: int = 1
+    server_workers: int = 1
+    handshakes: int | None = None
+    credentials: dict[str, Tls] = field(default_factory=dict)
+    workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+
+
+def credentials_for(setup: Setup, cert: str) -> Tls:
+    """CA/leaf files of ``cert`` kind, made once per run."""
+    if cert not in setup.credentials:
+        files = write_credentials(setup.workdir, cert)  # type: ignore[arg-type]
+        setup.credentials[cert] = Tls(
+            "", "", "", cert, str(files.ca_file), str(files.cert_file), str(files.key_file)
+        )
+    base = setup.credentials[cert]
+    return base
+
+
+def _env(setup: Setup, tls: Tls) -> dict[str, str]:
+    conf = setup.workdir / f"openssl-{tls.version}-{tls.suite}-{tls.group}.cnf"
+    if not conf.exists():
+        conf.write_text(openssl_conf(tls))
+    env = dict(os.environ)
+    env["OPENSSL_CONF"] = str(conf)
+    python_dir = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = python_dir + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def case_tls(setup: Setup, case: Case) -> Tls:
+    """The case's protocol parameters with its credential files."""
+    c = credentials_for(setup, case.cert)
+    return Tls(case.tls, case.suite, case.group, case.cert, c.ca_file, c.cert_file, c.key_file)
+
+
+def run_repeat(setup: Setup, case: Case) -> Repeat:
+    """Measure one repeat of ``case`` in fresh processes."""
+    tls = case_tls(setup, case)
+    for impl in (case.client_impl, case.server_impl):
+        check_supported(impl, tls, case.transport)
+    env = _env(setup, tls)
+    b = setup.bounds
+    deadline = b.warmup + b.budget + START_TIMEOUT + GRACE
+    started: list[Worker] = []
+    try:
+        if case.transport == "memory":
+            spec = WorkerSpec("memory", case, tls, b, ops=setup.handshakes, deadline=deadline)
+            worker = Worker(spec, env)
+            started.append(worker)
+            worker.expect("ready", START_TIMEOUT + b.warmup)
+            done = worker.expect("done", b.budget + GRACE)
+            return _repeat(case, [done], done["server_cpu"], [peak_rss_mb(worker.pid)], 0)
+        servers: list[Worker] = []
+        port = 0
+        for _ in range(setup.server_workers):
+            spec = WorkerSpec(
+                "server",
+                case,
+                tls,
+                b,
+                port=port,
+                reuse_port=setup.server_workers > 1,
+                deadline=deadline,
+            )
+            worker = Worker(spec, env)
+            started.append(worker)
+            servers.append(worker)
+            port = int(worker.expect("ready", START_TIMEOUT)["port"])
+        clients = []
+        for i in range(setup.concurrency):
+            share = None
+            if setup.handshakes is not None:
+                share = setup.handshakes // setup.concurrency
+                share += 1 if i < setup.handshakes % setup.concurrency else 0
+                share = max(share, 1)
+            spec = WorkerSpec("client", case, tls, b, port=port, ops=share, deadline=deadline)
+            worker = Worker(spec, env)
+            started.append(worker)
+            clients.append(worker)
+        for worker in clients:
+            ready = worker.expect("ready", START_TIMEOUT + b.warmup)
+            if ready["warm_ops"] == 0:
+                raise RunError(f"no connection succeeded: {ready['last_error']}")
+        server_pids = [w.pid for w in servers]
+        cpu0 = _server_cpu(servers)
+        for worker in clients:
+            worker.tell("go")
+        reports = [w.expect("done", b.budget + GRACE) for w in clients]
+        cpu1 = _server_cpu(servers)
+        rss = [peak_rss_mb(pid) for pid in server_pids]
+        server_errors = 0
+        for worker in servers:
+            worker.stop()
+        for worker in servers:
+            try:
+                server_errors += int(worker.expect("stopped", 5.0)["errors"])
+            except RunError:
+                pass
+        return _repeat(case, reports, cpu1 - cpu0, rss, server_errors)
+    finally:
+        for worker in started:
+            worker.reap()
+
+
+def _server_cpu(servers: list[Worker]) -> float:
+    """CPU seconds of the servers so far, as each measures itself (psutil's if it cannot)."""
+    total = 0.0
+    for worker in servers:
+        worker.tell("mark")
+    for worker in servers:
+        try:
+            total += float(worker.expect("mark", 5.0)["cpu"])
+        except RunError:
+            total += cpu_seconds([worker.pid])
+    return total
+
+
+def _repeat(
+    case: Case,
+    reports: list[dict[str, Any]],
+    server_cpu: float,
+    server_rss: list[float],
+    server_errors: int,
+) -> Repeat:
+    ops = sum(int(r["ops"]) for r in reports)
+    if case.workload == "bulk":
+        rate = sum(r["bytes"] / r["transfer"] / 1e6 for r in reports if r["transfer"] > 0)
+    else:
+        rate = sum(r["ops"] / r["wall"] for r in reports if r["wall"] > 0)
+    latency: dict[str, list[float]] = {"connect": [], "handshake": [], "ttfb": []}
+    for r in reports:
+        for key in latency:
+            latency[key] += r["latency_ms"][key]
+    errors = [r["last_error"] for r in reports if r["last_error"]]
+    return Repeat(
+        rate=rate,
+        ops=ops,
+        errors=sum(int(r["errors"]) for r in reports),
+        timeouts=sum(int(r["timeouts"]) for r in reports),
+        server_errors=server_errors,
+        bytes=sum(int(r["bytes"]) for r in reports),
+        cpu_client=sum(float(r["cpu"]) for r in reports),
+        cpu_server=server_cpu,
+        rss_client=max(float(r["peak_rss_mb"]) for r in reports),
+        rss_server=max(server_rss) if server_rss else 0.0,
+        latency_ms=latency,
+        wall=max(float(r["wall"]) for r in reports),
+        last_error=errors[-1] if errors else "",
+    )
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def run_cases(
+    setup: Setup, cases: list[Case], repeat: int, progress: Progress | None = None
+) -> list[CaseRun]:
+    """Every case ``repeat`` times, interleaved; failures are recorded, not raised."""
+    runs = [CaseRun(case) for case in cases]
+    total = len(cases) * repeat
+    done = 0
+    with reaping_on_signals():
+        for _ in range(repeat):
+            for run in runs:
+                done += 1
+                if run.unsupported or run.failed:
+                    if progress:
+                        progress(done, total, run.case.label)
+                    continue
+                try:
+                    run.repeats.append(run_repeat(setup, run.case))
+                except Unsupported as exc:
+                    run.unsupported = str(exc)
+                except RunError as exc:
+                    run.failed = str(exc)
+                if progress:
+                    progress(done, total, run.case.label)
+    return runs

@@ -1,0 +1,122 @@
+"""The two workloads, one connection each, as seen by the client and by the server.
+
+``handshake``: TCP connect, full handshake, a 1-byte echo, close_notify.
+``bulk``: handshake, then ``bulk_bytes`` from client to server in large writes, then the
+server's CRC-32 of what it received sent back, which the client checks.
+
+Times (``time.perf_counter``): ``connect`` is the TCP connect; ``handshake`` the TLS
+handshake after it; ``ttfb`` from the start of the connect to the first echoed byte;
+for bulk, ``transfer`` from the first write to the checked digest.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import zlib
+from dataclasses import dataclass
+
+from .impls import Factory, Session
+from .params import Case
+
+BIG_WRITE = 1 << 20
+
+
+@dataclass
+class OpTimes:
+    """What one client operation measured (seconds)."""
+
+    connect: float
+    handshake: float
+    ttfb: float
+    transfer: float = 0.0
+    bytes: int = 0
+
+
+def write_size(case: Case) -> int:
+    """Bytes per write: 1 MiB for full-size records, else one record of ``record_size``."""
+    return BIG_WRITE if case.record_size >= 16384 else case.record_size
+
+
+def payload(case: Case) -> bytes:
+    """The block the client sends repeatedly (non-zero, so a digest means something)."""
+    size = min(write_size(case), case.bulk_bytes)
+    return bytes((i * 7 + 13) & 0xFF for i in range(256)) * (size // 256) + b"\x5a" * (size % 256)
+
+
+def expected_digest(case: Case, block: bytes) -> bytes:
+    """CRC-32 of the whole stream the client sends."""
+    crc, left = 0, case.bulk_bytes
+    while left > 0:
+        chunk = block[: min(len(block), left)]
+        crc = zlib.crc32(chunk, crc)
+        left -= len(chunk)
+    return crc.to_bytes(4, "big")
+
+
+def recv_exactly(session: Session, size: int) -> bytes:
+    """Exactly ``size`` bytes; EOFError if the peer closes first."""
+    out = bytearray()
+    while len(out) < size:
+        chunk = session.recv(size - len(out))
+        if not chunk:
+            raise EOFError(f"peer closed after {len(out)} of {size} bytes")
+        out += chunk
+    return bytes(out)
+
+
+def client_op(
+    factory: Factory, port: int, case: Case, timeout: float, block: bytes, digest: bytes
+) -> OpTimes:
+    """One connection of ``case.workload`` as the client."""
+    start = time.perf_counter()
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    connected = time.perf_counter()
+    session = factory(sock)
+    try:
+        session.handshake()
+        shaken = time.perf_counter()
+        times = OpTimes(connected - start, shaken - connected, 0.0)
+        if case.workload == "handshake":
+            session.send(b"x")
+            if recv_exactly(session, 1) != b"x":
+                raise ValueError("echo mismatch")
+            times.ttfb = time.perf_counter() - start
+        else:
+            left = case.bulk_bytes
+            while left > 0:
+                chunk = block if left >= len(block) else block[:left]
+                session.send(chunk)
+                left -= len(chunk)
+            if recv_exactly(session, 4) != digest:
+                raise ValueError("digest mismatch: the data arrived corrupted")
+            end = time.perf_counter()
+            times.ttfb = end - start
+            times.transfer = end - shaken
+            times.bytes = case.bulk_bytes
+        session.close()
+        return times
+    except BaseException:
+        sock.close()
+        raise
+
+
+def server_op(session: Session, case: Case) -> None:
+    """Serve one connection of ``case.workload`` (the session is not yet shaken)."""
+    session.handshake()
+    if case.workload == "handshake":
+        data = recv_exactly(session, 1)
+        session.send(data)
+    else:
+        crc, left = 0, case.bulk_bytes
+        while left > 0:
+            chunk = session.recv(min(left, 1 << 20))
+            if not chunk:
+                raise EOFError(f"peer closed with {left} bytes to go")
+            crc = zlib.crc32(chunk, crc)
+            left -= len(chunk)
+        session.send(crc.to_bytes(4, "big"))
+    while session.recv(1 << 16):  # until the client's close_notify
+        pass
+    session.close()
