@@ -173,11 +173,22 @@ def test_trace_draws_the_ladder_and_the_split(
     data = json.loads(out.read_text())
     names = [m["name"] for m in data["messages"]]
     assert names[0] == "ClientHello" and names[1] == "ServerHello" and names[-1] == "Finished"
+    ladder = [(m["from"], m["name"]) for m in data["messages"]]
     if tls == "1.2":
         assert "ClientKeyExchange" in names and "ServerHelloDone" in names
         assert ("ServerKeyExchange" in names) == ("ECDHE" in suite)
+        # The walkthrough's ending: CCS and Finished each way, in that order.
+        assert ladder[-4:] == [
+            ("client", "ChangeCipherSpec"),
+            ("client", "Finished"),
+            ("server", "ChangeCipherSpec"),
+            ("server", "Finished"),
+        ]
     else:
         assert "EncryptedExtensions" in names and "CertificateVerify" in names
+        # Middlebox compatibility: the dummy CCS after ServerHello and before our Finished.
+        assert ladder[2] == ("server", "ChangeCipherSpec")
+        assert ladder[-2:] == [("client", "ChangeCipherSpec"), ("client", "Finished")]
     assert data["messages"][0]["from"] == "client" and data["messages"][1]["from"] == "server"
     for m in data["messages"]:
         assert m["size"] > 0 and m["received_ms"] >= m["sent_ms"] >= 0

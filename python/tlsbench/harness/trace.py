@@ -33,6 +33,7 @@ from .impls import our_client_config, our_server_config
 from .params import Tls
 
 CATEGORIES = ("key derivation", "record protection", "asymmetric crypto")
+CCS = -20  # a ChangeCipherSpec record: not a handshake message, but a step of the ladder
 MESSAGE_NAMES = {
     0: "HelloRequest",
     1: "ClientHello",
@@ -49,6 +50,7 @@ MESSAGE_NAMES = {
     20: "Finished",
     24: "KeyUpdate",
     254: "message_hash",
+    CCS: "ChangeCipherSpec",
 }
 ASYMMETRIC_MODULES = ("tlsbench.tls.keyexchange", "tlsbench.tls.signatures")
 ASYMMETRIC_NAMES = ("verify_server_chain", "parse_certificate")
@@ -186,24 +188,46 @@ class SideLog:
 _current = threading.local()
 
 
+def _note(kind: int, size: int) -> None:
+    log = getattr(_current, "log", None)
+    if log is not None:
+        log.messages.append((kind, size, time.perf_counter()))
+
+
 @contextmanager
 def watching_transcripts() -> Iterator[None]:
-    """Note every handshake message added to a transcript in the log of the calling thread."""
+    """Note, in the log of the calling thread, every handshake message added to a
+    transcript and every ChangeCipherSpec record written or read, in ladder order."""
+    from tlsbench.tls.connection import Connection
+    from tlsbench.tls.record import RecordLayer
     from tlsbench.tls.transcript import Transcript
 
     add = Transcript.add
+    write_ccs = RecordLayer.write_change_cipher_spec
+    on_record = Connection._record
 
     def noting(self: Any, raw: bytes) -> Any:
-        log = getattr(_current, "log", None)
-        if log is not None:
-            log.messages.append((raw[0] if raw else -1, len(raw), time.perf_counter()))
+        _note(raw[0] if raw else -1, len(raw))
         return add(self, raw)
 
+    def writing_ccs(self: Any) -> None:
+        _note(CCS, 1)
+        write_ccs(self)
+
+    def reading(self: Any, content_type: int, payload: bytes, protected: bool) -> None:
+        if content_type == 20:  # change_cipher_spec
+            _note(CCS, len(payload))
+        on_record(self, content_type, payload, protected)
+
     Transcript.add = noting  # type: ignore[method-assign]
+    RecordLayer.write_change_cipher_spec = writing_ccs  # type: ignore[method-assign]
+    Connection._record = reading  # type: ignore[method-assign]
     try:
         yield
     finally:
         Transcript.add = add  # type: ignore[method-assign]
+        RecordLayer.write_change_cipher_spec = write_ccs  # type: ignore[method-assign]
+        Connection._record = on_record  # type: ignore[method-assign]
 
 
 def _one(tls: Tls, provider: str, clock: Clock | None) -> tuple[SideLog, SideLog, float, float]:
@@ -283,20 +307,25 @@ def trace(tls: Tls, provider: str, warmup: int = 3) -> dict[str, Any]:
     if error:
         raise ConnectionError(f"the traced handshake failed: {error}")
     messages = []
-    for i, (ctype, size, ctime) in enumerate(client.messages):
-        if i >= len(server.messages):
-            break
-        _, _, stime = server.messages[i]
-        from_client = ctime <= stime
-        messages.append(
-            {
-                "name": MESSAGE_NAMES.get(ctype, f"type {ctype}"),
-                "from": "client" if from_client else "server",
-                "size": size,
-                "sent_ms": ((ctime if from_client else stime) - t0) * 1e3,
-                "received_ms": ((stime if from_client else ctime) - t0) * 1e3,
-            }
-        )
+    # Handshake messages pair up in transcript order, ChangeCipherSpec records in record
+    # order; a sender may note a message before the CCS that precedes it on the wire
+    # (TLS 1.3's dummy CCS goes out with the first protected record), so the rows are
+    # put in the order the receivers processed them (one process, one clock).
+    for is_ccs in (False, True):
+        ours = [m for m in client.messages if (m[0] == CCS) == is_ccs]
+        theirs = [m for m in server.messages if (m[0] == CCS) == is_ccs]
+        for (ctype, size, ctime), (_, _, stime) in zip(ours, theirs, strict=False):
+            from_client = ctime <= stime
+            messages.append(
+                {
+                    "name": MESSAGE_NAMES.get(ctype, f"type {ctype}"),
+                    "from": "client" if from_client else "server",
+                    "size": size,
+                    "sent_ms": ((ctime if from_client else stime) - t0) * 1e3,
+                    "received_ms": ((stime if from_client else ctime) - t0) * 1e3,
+                }
+            )
+    messages.sort(key=lambda m: m["received_ms"])
     split = {}
     for side, log in (("client", client), ("server", server)):
         parts = {c: log.spent.get(c, 0.0) * 1e3 for c in CATEGORIES}
