@@ -322,11 +322,6 @@ def client_config(
     return ClientConfig(verify=False, provider=provider, versions=versions)
 
 
-KNOWN_BUGS: tuple[str, ...] = ("UnsupportedAlgorithm: ",)
-"""internal_error reasons of bugs reported but not fixed yet, each with a strict xfail test
-(tests/fuzz/test_fuzz_regressions.py); remove an entry when its fix lands."""
-
-
 def check_events(conn: Connection, events: Iterable[Event]) -> None:
     """Events after ``receive_data``: a ConnectionClosed we caused names a real alert."""
     for event in events:
@@ -334,9 +329,9 @@ def check_events(conn: Connection, events: Iterable[Event]) -> None:
             assert conn.closed
             if event.error is not None and not event.by_peer:
                 assert int(event.error) in _ALERTS, event
-                assert event.error != AlertDescription.INTERNAL_ERROR or (
-                    event.reason.startswith(KNOWN_BUGS)
-                ), f"uncaught exception in the engine: {event.reason}"
+                assert event.error != AlertDescription.INTERNAL_ERROR, (
+                    f"uncaught exception in the engine: {event.reason}"
+                )
 
 
 def feed(conn: Connection, chunks: Iterable[bytes]) -> list[Event]:

@@ -15,12 +15,6 @@ RSA_ENCRYPTION = bytes.fromhex("06092a864886f70d010101")  # OID 1.2.840.113549.1
 UNKNOWN_KEY_OID = bytes.fromhex("06090086f70d0101010101")  # OID 0.0.840.113549.1.1.1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client.py/client12.py catch ValueError from Certificate.public_key(), but pyca "
-    "raises UnsupportedAlgorithm for an unknown key algorithm: internal_error instead of "
-    "unsupported_certificate (found by test_client_stream; fix belongs to their owner)",
-)
 @pytest.mark.parametrize("version", [TLS13, TLS12])
 def test_unknown_key_algorithm_is_unsupported_certificate(version: int) -> None:
     good = server_config("rsa2048")

@@ -80,7 +80,9 @@ def test_serve_and_connect_echo_and_http(tmp_path: Path, tls: str, suite: str | 
         assert r.returncode == 0, r.stderr
         out, _ = server.communicate(timeout=20)
         assert server.returncode == 0
-        assert out.count("handshake") == 2
+        lines = out.splitlines()
+        assert sum(" handshake " in line and line.endswith(" ms") for line in lines) == 2
+        assert lines[-1] == "summary: 2 connections, 2 good handshakes, 0 failed"
     finally:
         server.kill()
         server.wait()

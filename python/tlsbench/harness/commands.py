@@ -465,9 +465,9 @@ def compare(base: str, new: str, max_regression: float | None, requires: tuple[s
 
 def register(group: click.Group) -> None:
     """Add the harness commands to the ``tlsbench`` group."""
-    from .tools import certs, connect, serve, trace
+    from .tools import certs, connect, load, serve, trace
 
-    for command in (run, report, compare, serve, connect, trace, certs):
+    for command in (run, report, compare, serve, connect, trace, certs, load):
         group.add_command(command)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -11,9 +12,9 @@ from typing import Any
 
 import click
 
-from .params import ALL_SUITES, CERTS, GROUPS, OUR_IMPLS, VERSIONS, Tls, default_suite, suite_fits
+from tlsbench.server.limits import MAX_HANDSHAKE_MESSAGE, ServerLimits, Stats
 
-HTTP_BODY = b"tlsbench\n"
+from .params import ALL_SUITES, CERTS, GROUPS, OUR_IMPLS, VERSIONS, Tls, default_suite, suite_fits
 
 
 def _tls_options(fn: Any) -> Any:
@@ -70,6 +71,55 @@ def _check_ours(tls: Tls, provider: str) -> None:
 )
 @click.option("--http", is_flag=True, help="Answer each HTTP/1.1 request instead of echoing.")
 @click.option("--count", type=click.IntRange(min=1), default=None, help="Stop after N connections.")
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=ServerLimits.max_connections,
+    show_default=True,
+    help="Connections at once (per worker); past it a connection is closed unanswered.",
+)
+@click.option(
+    "--handshake-timeout",
+    type=click.FloatRange(min=0.01),
+    default=ServerLimits.handshake_timeout,
+    show_default=True,
+    help="Seconds from accept to a complete handshake.",
+)
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0.01),
+    default=ServerLimits.idle_timeout,
+    show_default=True,
+    help="Seconds without traffic after the handshake.",
+)
+@click.option(
+    "--max-buffer",
+    type=click.IntRange(min=1),
+    default=ServerLimits.max_buffer,
+    show_default=True,
+    help="Unsent bytes per connection before reading from it pauses.",
+)
+@click.option(
+    "--max-handshake-message",
+    type=click.IntRange(min=4),
+    default=MAX_HANDSHAKE_MESSAGE,
+    show_default=True,
+    help="Longest handshake message accepted (decode_error past it).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes sharing the port (SO_REUSEPORT).",
+)
+@click.option("--quiet", is_flag=True, help="No line per good handshake (failures still logged).")
+@click.option(
+    "--stats-json",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="At exit, write the summary figures here as JSON.",
+)
 def serve(
     provider: str,
     version: str,
@@ -81,77 +131,204 @@ def serve(
     cert_dir: str | None,
     http: bool,
     count: int | None,
+    max_connections: int,
+    handshake_timeout: float,
+    idle_timeout: float,
+    max_buffer: int,
+    max_handshake_message: int,
+    workers: int,
+    quiet: bool,
+    stats_json: str | None,
 ) -> None:
-    """Our server alone: echo application data (or HTTP/1.1), one connection at a time."""
-    from tlsbench.tls import ServerConnection
+    """Our server alone: echo application data (or HTTP/1.1), many connections at once.
+
+    One line per handshake (unless --quiet) and per failed connection (reason, peer);
+    on SIGINT/SIGTERM (or after --count connections) a summary line, and exit 0.
+    """
+    import dataclasses
+    import signal
+
+    from tlsbench.server.log import LineLog
+    from tlsbench.server.loop import Server
+    from tlsbench.server.workers import reuseport_listeners, run_workers
     from tlsbench.tls.certs import write_credentials
-    from tlsbench.tls.driver import TlsStream
 
-    from .impls import OurSession, our_server_config
+    from .impls import our_server_config
 
+    if count is not None and workers > 1:
+        raise click.UsageError("--count works with one worker only")
     directory = Path(cert_dir or tempfile.mkdtemp(prefix="tlsbench-serve-"))
     files = write_credentials(directory, cert)  # type: ignore[arg-type]
     tls = _tls(version, suite, group, cert, files)
     _check_ours(tls, provider)
-    config = our_server_config(tls, provider)
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    config = dataclasses.replace(
+        our_server_config(tls, provider), max_handshake_message=max_handshake_message
+    )
+    limits = ServerLimits(
+        max_connections=max_connections,
+        handshake_timeout=handshake_timeout,
+        idle_timeout=idle_timeout,
+        max_buffer=max_buffer,
+    )
     try:
-        listener.bind((host, port))
+        listeners = reuseport_listeners(host, port, workers, backlog=1024)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    listener.listen(16)
-    click.echo(
-        f"listening on {host}:{listener.getsockname()[1]} (TLS {version}, {tls.suite}, "
-        f"{group}, provider {provider}); CA file {files.ca_file}",
-        err=False,
+    _log(
+        f"listening on {host}:{listeners[0].getsockname()[1]} (TLS {version}, {tls.suite}, "
+        f"{group}, provider {provider}); CA file {files.ca_file}"
     )
-    served = 0
+
+    def serve_one(listener: socket.socket) -> Stats:
+        log = LineLog()
+        server = Server(
+            listener, config, limits, http=http, count=count, log=log, log_handshakes=not quiet
+        )
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: server.stop())
+        try:
+            return server.serve()
+        finally:
+            listener.close()
+            log.close()
+            server.stats.dropped_log_lines = log.dropped
+
+    stats = serve_one(listeners[0]) if workers == 1 else run_workers(listeners, serve_one)
+    if stats_json:
+        Path(stats_json).write_text(json.dumps(stats.to_dict()) + "\n")
+    _log(stats.summary())
+
+
+@click.command()
+@click.option("--server", "address", metavar="HOST:PORT", help="A server already running.")
+@click.option("--spawn", is_flag=True, help="Start `tlsbench serve` (rust provider) and use it.")
+@click.option("--server-pid", type=int, default=None, help="With --server: sample this RSS.")
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="With --server: verify its chain (else no verification).",
+)
+@click.option(
+    "--handshakes",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Connections in all, well-behaved and misbehaving.",
+)
+@click.option("--concurrency", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Client processes (the threads are split among them).",
+)
+@click.option(
+    "--misbehave",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of clients that send garbage, truncate, stall or reset.",
+)
+@click.option(
+    "--duration-limit",
+    type=click.FloatRange(min=0.1),
+    default=600.0,
+    show_default=True,
+    help="No new connection after this many seconds.",
+)
+@click.option(
+    "--stall",
+    type=click.FloatRange(min=0.01),
+    default=2.0,
+    show_default=True,
+    help="How long a stalling client waits for the server to close it.",
+)
+@click.option(
+    "--handshake-timeout",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="With --spawn: the server's handshake timeout.",
+)
+@click.option("--provider", type=click.Choice(OUR_IMPLS), default="rust", show_default=True)
+@click.option("--tls", "version", type=click.Choice(VERSIONS), default="1.3", show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report.")
+def load(
+    address: str | None,
+    spawn: bool,
+    server_pid: int | None,
+    ca_file: str | None,
+    handshakes: int,
+    concurrency: int,
+    processes: int,
+    misbehave: float,
+    duration_limit: float,
+    stall: float,
+    handshake_timeout: float,
+    provider: str,
+    version: str,
+    seed: int,
+    json_path: str | None,
+) -> None:
+    """Load and soak: many fresh handshakes at once, some clients hostile; the server's RSS.
+
+    Prints the JSON report; exits 1 if any well-behaved client failed.
+    """
+    from .load import run_load, spawn_server, stop_server
+
+    if spawn == (address is not None):
+        raise click.UsageError("give either --server HOST:PORT or --spawn")
+    proc = None
+    host, port = "127.0.0.1", 0
+    tmp = Path(tempfile.mkdtemp(prefix="tlsbench-load-"))
+    if spawn:
+        proc, port = spawn_server(tmp, handshake_timeout)
+        server_pid = proc.pid
+        ca_file = str(tmp / "ecdsa-p256-ca.pem")
+    else:
+        assert address is not None
+        host, sep, port_text = address.rpartition(":")
+        if not sep or not port_text.isdigit():
+            raise click.UsageError(f"expected HOST:PORT, not {address!r}")
+        port = int(port_text)
     try:
-        while count is None or served < count:
-            sock, peer = listener.accept()
-            sock.settimeout(30)
-            served += 1
-            start = time.perf_counter()
-            stream = TlsStream(sock, ServerConnection(config))
-            try:
-                stream.do_handshake()
-                neg = OurSession(stream).negotiated()
-                took = (time.perf_counter() - start) * 1e3
-                click.echo(
-                    f"{peer[0]}:{peer[1]} TLS {neg['version']} {neg['suite']} {neg['group']} "
-                    f"handshake {took:.2f} ms"
-                )
-                _answer(stream, http)
-            except (OSError, EOFError) as exc:
-                click.echo(f"{peer[0]}:{peer[1]} failed: {exc}")
-            finally:
-                stream.close()
+        report = run_load(
+            host,
+            port,
+            handshakes=handshakes,
+            concurrency=concurrency,
+            processes=processes,
+            misbehave=misbehave,
+            duration_limit=duration_limit,
+            server_pid=server_pid,
+            provider=provider,
+            tls=version,
+            ca_file=ca_file,
+            stall=stall,
+            seed=seed,
+        )
     finally:
-        listener.close()
+        if proc is not None:
+            server_stats = stop_server(proc, tmp / "server-stats.json")
+    if proc is not None:
+        report.setdefault("server", {})["stats"] = server_stats
+    text = json.dumps(report, indent=1)
+    if json_path:
+        Path(json_path).write_text(text + "\n")
+    short = {k: v for k, v in report.items() if k != "server"}
+    short["server"] = {k: v for k, v in report.get("server", {}).items() if k != "rss_samples"}
+    click.echo(json.dumps(short, indent=1))
+    if report["good"]["failed"]:
+        raise click.ClickException(f"{report['good']['failed']} good handshakes failed")
 
 
-def _answer(stream: Any, http: bool) -> None:
-    buffer = b""
-    while True:
-        data = stream.recv(1 << 16)
-        if not data:
-            return
-        if not http:
-            stream.send(data)
-            continue
-        buffer += data
-        while b"\r\n\r\n" in buffer:
-            head, _, buffer = buffer.partition(b"\r\n\r\n")
-            keep = b"connection: close" not in head.lower()
-            stream.send(
-                b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: "
-                + str(len(HTTP_BODY)).encode()
-                + (b"\r\n\r\n" if keep else b"\r\nconnection: close\r\n\r\n")
-                + HTTP_BODY
-            )
-            if not keep:
-                return
+def _log(line: str) -> None:
+    """One whole line on stdout, flushed (workers share it)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 @click.command()

@@ -192,6 +192,21 @@ def load_private_key(path: Path | str) -> PrivateKey:
     return key
 
 
+def check_chain_limits(chain: Sequence[bytes], max_certificates: int, max_bytes: int) -> None:
+    """Refuse a peer chain past our caps (bad_certificate), before any of it is parsed."""
+    if len(chain) > max_certificates:
+        raise ProtocolError(
+            AlertDescription.BAD_CERTIFICATE,
+            f"{len(chain)} certificates (limit {max_certificates})",
+        )
+    size = sum(len(der) for der in chain)
+    if size > max_bytes:
+        raise ProtocolError(
+            AlertDescription.BAD_CERTIFICATE,
+            f"certificate chain of {size} bytes (limit {max_bytes})",
+        )
+
+
 def parse_certificate(der: bytes) -> x509.Certificate:
     """One DER certificate; garbage is a bad_certificate."""
     try:

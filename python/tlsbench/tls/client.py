@@ -15,13 +15,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from . import client12
 from . import extensions as ext
 from .alerts import ProtocolError
-from .certs import parse_certificate, verify_server_chain
+from .certs import check_chain_limits, parse_certificate, verify_server_chain
 from .connection import Connection, ExpectTraffic, State
 from .constants import (
     DEFAULT_GROUPS,
@@ -103,6 +104,12 @@ class ClientConfig:
     """Versions to offer: TLS13 (0x0304) and/or TLS12 (0x0303); TLS 1.3 only by default."""
     extended_master_secret: bool = True
     """TLS 1.2: offer the RFC 7627 extended master secret."""
+    max_handshake_message: int = 1 << 17
+    """Longest handshake message accepted (128 KiB, room for a full chain); else decode_error."""
+    max_certificate_chain: int = 1 << 16
+    """Most certificate bytes (DER, summed) the server may send; else bad_certificate."""
+    max_certificates: int = 10
+    """Most certificates in the server's chain; else bad_certificate."""
 
 
 def _is_ip(name: str) -> bool:
@@ -119,7 +126,7 @@ class ClientConnection(Connection):
     is_client = True
 
     def __init__(self, config: ClientConfig) -> None:
-        super().__init__(config.provider, config.middlebox_compat)
+        super().__init__(config.provider, config.middlebox_compat, config.max_handshake_message)
         if config.verify and (config.ca_file is None or config.server_name is None):
             raise ValueError("verification needs ca_file and server_name (or verify=False)")
         if not config.versions or not set(config.versions) <= {TLS12, TLS13}:
@@ -399,6 +406,7 @@ class ExpectCertificate(State):
                     AlertDescription.UNSUPPORTED_EXTENSION, "certificate entry extension"
                 )
         chain = [entry.cert_data for entry in certificate.entries]
+        check_chain_limits(chain, conn.config.max_certificates, conn.config.max_certificate_chain)
         config = conn.config
         if config.verify:
             assert config.ca_file is not None and config.server_name is not None
@@ -409,7 +417,7 @@ class ExpectCertificate(State):
             leaf = parse_certificate(chain[0])
         try:
             public_key = leaf.public_key()
-        except ValueError:
+        except (ValueError, UnsupportedAlgorithm):  # a key type or curve pyca does not know
             raise ProtocolError(
                 AlertDescription.UNSUPPORTED_CERTIFICATE, "unusable public key"
             ) from None

@@ -41,7 +41,7 @@ from .events import (
 )
 from .messages import Handshake, KeyUpdate, NewSessionTicket
 from .messages12 import HelloRequest
-from .record import HandshakeBuffer, RecordLayer
+from .record import MAX_HANDSHAKE_MESSAGE, HandshakeBuffer, RecordLayer
 from .transcript import Transcript
 
 # §5.5: AES-GCM keys should protect at most 2^24.5 full records; update well before.
@@ -96,13 +96,20 @@ class Connection:
     handshake_stage: Tls13Stage
     """Handshake traffic secrets and Finished keys, set with ``key_schedule``."""
 
-    def __init__(self, provider: str, middlebox_compat: bool) -> None:
+    def __init__(
+        self,
+        provider: str,
+        middlebox_compat: bool,
+        max_handshake_message: int = MAX_HANDSHAKE_MESSAGE,
+    ) -> None:
         self.provider_name = provider
         self.crypto: Provider = get_provider(provider)
         self.records = RecordLayer(self.crypto)
         self.transcript = Transcript()
         self.middlebox_compat = middlebox_compat
-        self._handshake = HandshakeBuffer()
+        if max_handshake_message < 4:
+            raise ValueError("max_handshake_message must be at least 4")
+        self._handshake = HandshakeBuffer(max_handshake_message)
         self._events: list[Event] = []
         self._state: State = Closed()
         self._closed = False

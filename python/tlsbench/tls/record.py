@@ -26,7 +26,8 @@ from .constants import (
 from .messages import Handshake
 
 HEADER = 5
-MAX_HANDSHAKE_MESSAGE = 1 << 18  # our own limit on one message (certificate chains fit)
+MAX_HANDSHAKE_MESSAGE = 1 << 16
+"""Default cap on one handshake message (ours, not the RFC's 2^24 - 1): a DoS bound."""
 _TYPES = frozenset(int(t) for t in ContentType)
 
 Record = tuple[int, bytes, bool]
@@ -228,8 +229,10 @@ class RecordLayer:
 class HandshakeBuffer:
     """Reassembles handshake messages from record payloads (§5.1)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_message: int = MAX_HANDSHAKE_MESSAGE) -> None:
         self._buf = bytearray()
+        self.max_message = max_message
+        """A longer message is refused as soon as its header is seen (decode_error)."""
 
     @property
     def empty(self) -> bool:
@@ -245,8 +248,11 @@ class HandshakeBuffer:
         if len(self._buf) < 4:
             return None
         length = int.from_bytes(self._buf[1:4], "big")
-        if length > MAX_HANDSHAKE_MESSAGE:
-            raise ProtocolError(AlertDescription.DECODE_ERROR, "handshake message too long")
+        if length > self.max_message:
+            raise ProtocolError(
+                AlertDescription.DECODE_ERROR,
+                f"handshake message of {length} bytes (limit {self.max_message})",
+            )
         if len(self._buf) < 4 + length:
             return None
         raw = bytes(self._buf[: 4 + length])

@@ -45,6 +45,7 @@ from .messages import (
     Handshake,
     ServerHello,
 )
+from .record import MAX_HANDSHAKE_MESSAGE
 from .signatures import schemes_for_key, sign, sign_tls12
 
 
@@ -67,6 +68,8 @@ class ServerConfig:
     """Versions accepted: TLS13 (0x0304) and/or TLS12 (0x0303); the highest offered wins."""
     extended_master_secret: bool = True
     """TLS 1.2: use the RFC 7627 extended master secret when the client offers it."""
+    max_handshake_message: int = MAX_HANDSHAKE_MESSAGE
+    """Longest handshake message accepted (64 KiB); a longer one is decode_error."""
 
     @classmethod
     def from_files(
@@ -98,7 +101,7 @@ class ServerConnection(Connection):
     """Sans-I/O TLS 1.3 server; it waits for a ClientHello."""
 
     def __init__(self, config: ServerConfig) -> None:
-        super().__init__(config.provider, config.middlebox_compat)
+        super().__init__(config.provider, config.middlebox_compat, config.max_handshake_message)
         if not config.certificate_chain:
             raise ValueError("a certificate chain is needed")
         if not config.versions or not set(config.versions) <= {TLS12, TLS13}:
