@@ -211,7 +211,7 @@ def parse_certificate(der: bytes) -> x509.Certificate:
     """One DER certificate; garbage is a bad_certificate."""
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):  # InvalidVersion is not a ValueError
         raise ProtocolError(
             AlertDescription.BAD_CERTIFICATE, "certificate does not parse"
         ) from None

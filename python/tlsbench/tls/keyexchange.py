@@ -78,7 +78,12 @@ def rsa_pre_master_secret(client_version: int) -> bytes:
 
 def rsa_encrypt_pre_master_secret(public_key: rsa.RSAPublicKey, pre_master_secret: bytes) -> bytes:
     """RSAES-PKCS1-v1_5 under the server certificate's key (§7.4.7.1)."""
-    return public_key.encrypt(pre_master_secret, padding.PKCS1v15())
+    try:
+        return public_key.encrypt(pre_master_secret, padding.PKCS1v15())
+    except ValueError:  # a modulus too small to carry 48 bytes with PKCS#1 v1.5 padding
+        raise ProtocolError(
+            AlertDescription.UNSUPPORTED_CERTIFICATE, "RSA key too small for the pre-master secret"
+        ) from None
 
 
 def rsa_decrypt_pre_master_secret(
