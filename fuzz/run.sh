@@ -4,6 +4,7 @@
 # Logs: $WORK/<target>.log; a failure leaves $WORK/crash-* and a non-zero exit.
 #   fuzz/run.sh 300                 # the documented longer run (5 minutes a target)
 #   fuzz/run.sh 10 handshake        # one target
+#   FUZZ_RUNS=50000 fuzz/run.sh     # CI: 50,000 inputs a target, seed 1, repeatable
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH="${1:-60}"
@@ -14,8 +15,15 @@ mkdir -p "$WORK"
 status=0
 for target in ${TARGETS[@]}; do
     mkdir -p "$WORK/$target"
-    echo "== $target: ${SECONDS_EACH}s"
-    if ! python3 atheris_fuzz.py "$target" -max_total_time="$SECONDS_EACH" -timeout=10 \
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        bound=(-runs="$FUZZ_RUNS" -seed=1)  # a fixed count and seed: the same inputs every time
+        export PYTHONHASHSEED=0
+        echo "== $target: $FUZZ_RUNS inputs, seed 1"
+    else
+        bound=(-max_total_time="$SECONDS_EACH")
+        echo "== $target: ${SECONDS_EACH}s"
+    fi
+    if ! python3 atheris_fuzz.py "$target" "${bound[@]}" -timeout=10 \
         -rss_limit_mb=2048 -artifact_prefix="$WORK/" -print_final_stats=1 \
         "$WORK/$target" "corpus/$target" >"$WORK/$target.log" 2>&1; then
         status=1
