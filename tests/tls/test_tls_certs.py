@@ -52,3 +52,19 @@ def test_garbage_is_bad_certificate(credentials: dict[str, CredentialFiles]) -> 
     with pytest.raises(ProtocolError) as exc:
         verify_server_chain([b"\x30\x03\x02\x01\x00"], credentials["rsa2048"].ca_file, "localhost")
     assert exc.value.alert == AlertDescription.BAD_CERTIFICATE
+
+
+def test_a_rewritten_ca_file_is_read_again(
+    credentials: dict[str, CredentialFiles], tmp_path: Path
+) -> None:
+    """The CA file is cached per version of the file, not for good."""
+    rsa_files, ec_files = credentials["rsa2048"], credentials["ecdsa-p256"]
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(rsa_files.ca_file.read_bytes())
+    chain = load_certificate_chain(rsa_files.cert_file)
+    verify_server_chain(chain, ca_file, "localhost")
+    verify_server_chain(chain, ca_file, "localhost")  # from the cache
+    ca_file.write_bytes(ec_files.ca_file.read_bytes())  # another CA: the chain is unknown now
+    with pytest.raises(ProtocolError) as exc:
+        verify_server_chain(chain, ca_file, "localhost")
+    assert exc.value.alert == AlertDescription.UNKNOWN_CA

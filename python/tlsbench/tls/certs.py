@@ -8,7 +8,9 @@ RSA-2048 or ECDSA P-256 key (``"rsa2048"`` / ``"ecdsa-p256"``), and
 from __future__ import annotations
 
 import datetime
+import functools
 import ipaddress
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,6 +219,17 @@ def parse_certificate(der: bytes) -> x509.Certificate:
         ) from None
 
 
+def _trust_anchors(ca_file: str) -> list[x509.Certificate]:
+    """The CA file's certificates, read once per file version rather than per handshake."""
+    stat = os.stat(ca_file)
+    return _load_anchors(ca_file, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_anchors(ca_file: str, _mtime_ns: int, _size: int) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(Path(ca_file).read_bytes())
+
+
 def verify_server_chain(
     chain: Sequence[bytes],
     ca_file: Path | str,
@@ -230,7 +243,7 @@ def verify_server_chain(
     ``when`` defaults to the current time.
     """
     certs = [parse_certificate(der) for der in chain]
-    anchors = x509.load_pem_x509_certificates(Path(ca_file).read_bytes())
+    anchors = _trust_anchors(str(ca_file))
     try:
         subject: x509.DNSName | x509.IPAddress = x509.IPAddress(ipaddress.ip_address(server_name))
     except ValueError:
