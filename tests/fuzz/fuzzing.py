@@ -14,6 +14,8 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
+    # CI feeds the same examples every run (repeatable); elsewhere every run explores anew.
+    derandomize=bool(os.environ.get("CI")),
 )
 settings.register_profile("fuzz-long", settings.get_profile("fuzz-ci"), max_examples=15000)
 PROFILE = settings.get_profile(os.environ.get("TLSBENCH_FUZZ_PROFILE", "fuzz-ci"))
