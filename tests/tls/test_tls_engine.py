@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tls_peers import pump, records
 
 from tlsbench.crypto import get_provider
 from tlsbench.tls import (
@@ -28,7 +29,6 @@ from tlsbench.tls import (
 )
 from tlsbench.tls import extensions as ext
 from tlsbench.tls.certs import CredentialFiles, load_certificate_chain
-from tlsbench.tls.connection import Connection
 from tlsbench.tls.constants import ContentType, ExtensionType, HandshakeType
 from tlsbench.tls.messages import ClientHello, ServerHello
 
@@ -58,29 +58,6 @@ def make_pair(
         )
     )
     return client, server
-
-
-def pump(client: Connection, server: Connection) -> tuple[list[Event], list[Event]]:
-    """Move bytes both ways until neither side has anything to send."""
-    client_events: list[Event] = []
-    server_events: list[Event] = []
-    while True:
-        to_server, to_client = client.data_to_send(), server.data_to_send()
-        if not to_server and not to_client:
-            return client_events, server_events
-        if to_server:
-            server_events += server.receive_data(to_server)
-        if to_client:
-            client_events += client.receive_data(to_client)
-
-
-def records(data: bytes) -> list[bytes]:
-    out = []
-    while data:
-        size = 5 + int.from_bytes(data[3:5], "big")
-        out.append(data[:size])
-        data = data[size:]
-    return out
 
 
 def closed(events: list[Event]) -> ConnectionClosed:

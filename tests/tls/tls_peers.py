@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from tlsbench.tls import Event
+from tlsbench.tls.connection import Connection
 from tlsbench.tls.constants import (
     TLS12_SUITES,
     TLS13_SUITES,
@@ -486,3 +488,28 @@ class Proxy:
         """Stop accepting and wait for the relay to end."""
         self.thread.join(30)
         self.listener.close()
+
+
+# -- in memory ---------------------------------------------------------------------
+def pump(client: Connection, server: Connection) -> tuple[list[Event], list[Event]]:
+    """Move bytes both ways until neither side has anything to send."""
+    client_events: list[Event] = []
+    server_events: list[Event] = []
+    while True:
+        to_server, to_client = client.data_to_send(), server.data_to_send()
+        if not to_server and not to_client:
+            return client_events, server_events
+        if to_server:
+            server_events += server.receive_data(to_server)
+        if to_client:
+            client_events += client.receive_data(to_client)
+
+
+def records(data: bytes) -> list[bytes]:
+    """Whole records, split by their headers."""
+    out = []
+    while data:
+        size = 5 + int.from_bytes(data[3:5], "big")
+        out.append(data[:size])
+        data = data[size:]
+    return out

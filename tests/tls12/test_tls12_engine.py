@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from tls_peers import pump, records
 
 from tlsbench.tls import (
     AlertDescription,
@@ -26,7 +27,6 @@ from tlsbench.tls import (
 )
 from tlsbench.tls import extensions as ext
 from tlsbench.tls.certs import CredentialFiles
-from tlsbench.tls.connection import Connection
 from tlsbench.tls.constants import (
     DOWNGRADE_TLS12,
     TLS12,
@@ -71,29 +71,6 @@ def make_pair(
         )
     )
     return client, server
-
-
-def pump(client: Connection, server: Connection) -> tuple[list[Event], list[Event]]:
-    """Move bytes both ways until neither side has anything to send."""
-    client_events: list[Event] = []
-    server_events: list[Event] = []
-    while True:
-        to_server, to_client = client.data_to_send(), server.data_to_send()
-        if not to_server and not to_client:
-            return client_events, server_events
-        if to_server:
-            server_events += server.receive_data(to_server)
-        if to_client:
-            client_events += client.receive_data(to_client)
-
-
-def records(data: bytes) -> list[bytes]:
-    out = []
-    while data:
-        size = 5 + int.from_bytes(data[3:5], "big")
-        out.append(data[:size])
-        data = data[size:]
-    return out
 
 
 def closed(events: list[Event]) -> ConnectionClosed:
