@@ -144,7 +144,10 @@ class Collector(threading.Thread):
 
     def run(self) -> None:
         while True:
-            chunk = self.stream.read1(1 << 16)
+            try:
+                chunk = self.stream.read1(1 << 16)
+            except ValueError:  # the pipe was closed under us at teardown: that is its end
+                chunk = b""
             with self.cond:
                 if not chunk:
                     self.done = True
