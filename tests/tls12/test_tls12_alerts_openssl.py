@@ -70,11 +70,23 @@ def _is_handshake(record: bytes, msg_type: int) -> bool:
     return record[0] == ContentType.HANDSHAKE and len(record) > 5 and record[5] == msg_type
 
 
-def tamper_finished(index: int, record: bytes) -> list[bytes]:
-    """Flip a bit of the protected Finished (the first record after the CCS)."""
-    if record[0] == ContentType.HANDSHAKE and len(record) > 5 + 24 and record[5] > 24:
-        return [_flip_last_byte(record)]  # an encrypted Finished starts with nonce bytes
-    return [record]
+class TamperFinished:
+    """Flip a bit of the protected Finished: the first handshake record after the CCS.
+
+    Found by position, not by content: a ChaCha20 Finished has no explicit nonce, so its
+    first byte is ciphertext and can look like any plaintext message type.
+    """
+
+    def __init__(self) -> None:
+        self.after_ccs = False
+
+    def __call__(self, index: int, record: bytes) -> list[bytes]:
+        if record[0] == ContentType.CHANGE_CIPHER_SPEC:
+            self.after_ccs = True
+        elif self.after_ccs and record[0] == ContentType.HANDSHAKE:
+            self.after_ccs = False
+            return [_flip_last_byte(record)]
+        return [record]
 
 
 def lengthen_client_key_exchange(index: int, record: bytes) -> list[bytes]:
@@ -95,7 +107,7 @@ def early_ccs_to_client(index: int, record: bytes) -> list[bytes]:
 @pytest.mark.parametrize(
     ("hook", "alert"),
     [
-        (tamper_finished, AlertDescription.BAD_RECORD_MAC),
+        (TamperFinished(), AlertDescription.BAD_RECORD_MAC),
         (lengthen_client_key_exchange, AlertDescription.DECODE_ERROR),
         (early_ccs_to_server, AlertDescription.UNEXPECTED_MESSAGE),
     ],
@@ -122,7 +134,7 @@ def test_server_detects_on_the_wire(
 @pytest.mark.parametrize(
     ("hook", "alert"),
     [
-        (tamper_finished, AlertDescription.BAD_RECORD_MAC),
+        (TamperFinished(), AlertDescription.BAD_RECORD_MAC),
         (early_ccs_to_client, AlertDescription.UNEXPECTED_MESSAGE),
     ],
     ids=["tampered Finished", "early CCS"],
