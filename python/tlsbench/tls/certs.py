@@ -14,12 +14,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import (
     PolicyBuilder,
@@ -29,6 +30,9 @@ from cryptography.x509.verification import (
 
 from .alerts import ProtocolError
 from .constants import AlertDescription
+
+if TYPE_CHECKING:
+    from .client import ClientConfig
 
 CertKind = Literal["rsa2048", "ecdsa-p256"]
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -268,3 +272,21 @@ def _issued_by(cert: x509.Certificate, anchor: x509.Certificate) -> bool:
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
+
+
+def server_public_key(chain: Sequence[bytes], config: ClientConfig) -> CertificatePublicKeyTypes:
+    """The server leaf's public key, for either version's client: the chain within the
+    config's caps, verified unless that is switched off, and a key pyca can use
+    (``unsupported_certificate`` otherwise)."""
+    check_chain_limits(chain, config.max_certificates, config.max_certificate_chain)
+    if config.verify:
+        assert config.ca_file is not None and config.server_name is not None
+        leaf = verify_server_chain(chain, config.ca_file, config.server_name, config.verify_time)
+    else:
+        leaf = parse_certificate(chain[0])
+    try:
+        return leaf.public_key()
+    except (ValueError, UnsupportedAlgorithm):  # a key type or curve pyca does not know
+        raise ProtocolError(
+            AlertDescription.UNSUPPORTED_CERTIFICATE, "unusable public key"
+        ) from None

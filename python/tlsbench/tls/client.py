@@ -15,14 +15,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from . import client12
 from . import extensions as ext
 from .alerts import ProtocolError
-from .certs import check_chain_limits, parse_certificate, verify_server_chain
+from .certs import server_public_key
 from .connection import Connection, ExpectTraffic, State
 from .constants import (
     DEFAULT_GROUPS,
@@ -406,21 +405,7 @@ class ExpectCertificate(State):
                     AlertDescription.UNSUPPORTED_EXTENSION, "certificate entry extension"
                 )
         chain = [entry.cert_data for entry in certificate.entries]
-        check_chain_limits(chain, conn.config.max_certificates, conn.config.max_certificate_chain)
-        config = conn.config
-        if config.verify:
-            assert config.ca_file is not None and config.server_name is not None
-            leaf = verify_server_chain(
-                chain, config.ca_file, config.server_name, config.verify_time
-            )
-        else:
-            leaf = parse_certificate(chain[0])
-        try:
-            public_key = leaf.public_key()
-        except (ValueError, UnsupportedAlgorithm):  # a key type or curve pyca does not know
-            raise ProtocolError(
-                AlertDescription.UNSUPPORTED_CERTIFICATE, "unusable public key"
-            ) from None
+        public_key = server_public_key(chain, conn.config)
         conn.peer_certificates = tuple(chain)
         conn.transcript.add(message.raw)
         return ExpectCertificateVerify(conn, public_key)

@@ -11,14 +11,13 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from . import extensions as ext
 from . import messages12 as m12
 from .alerts import ProtocolError
-from .certs import check_chain_limits, parse_certificate, verify_server_chain
+from .certs import server_public_key
 from .connection import ExpectTraffic, State
 from .constants import (
     DOWNGRADE_TLS11,
@@ -119,19 +118,7 @@ class ExpectCertificate(State):
         chain = list(m12.Certificate.decode(message.body).certificate_list)
         if not chain:
             raise _fail(AlertDescription.DECODE_ERROR, "empty server Certificate")
-        config = conn.config
-        check_chain_limits(chain, config.max_certificates, config.max_certificate_chain)
-        if config.verify:
-            assert config.ca_file is not None and config.server_name is not None
-            leaf = verify_server_chain(
-                chain, config.ca_file, config.server_name, config.verify_time
-            )
-        else:
-            leaf = parse_certificate(chain[0])
-        try:
-            public_key = leaf.public_key()
-        except (ValueError, UnsupportedAlgorithm):  # a key type or curve pyca does not know
-            raise _fail(AlertDescription.UNSUPPORTED_CERTIFICATE, "unusable public key") from None
+        public_key = server_public_key(chain, conn.config)
         kx = key_exchange(conn.suite)
         wanted = ec.EllipticCurvePublicKey if kx == KeyExchange.ECDHE_ECDSA else rsa.RSAPublicKey
         if not isinstance(public_key, wanted):
