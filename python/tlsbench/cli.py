@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 import ssl
 import sys
 from typing import Any
@@ -13,23 +12,6 @@ import click
 from tlsbench import __version__
 from tlsbench.crypto import PROVIDERS
 from tlsbench.harness.commands import register
-
-
-def _cpu() -> tuple[str, list[str]]:
-    model, flags = platform.processor() or "unknown", []
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name":
-                    model = value.strip()
-                elif key.strip() == "flags":
-                    flags = value.split()
-                    break
-    except OSError:
-        pass
-    wanted = ("aes", "pclmulqdq", "avx2", "avx512f", "vaes", "vpclmulqdq", "sha_ni")
-    return model, [f for f in flags if f in wanted]
 
 
 class OneLineErrors(click.Group):
@@ -68,8 +50,9 @@ def main() -> None:
 def info() -> None:
     """Versions, CPU features and how the core was built."""
     from tlsbench import core
+    from tlsbench.harness.results import cpu_info
 
-    model, flags = _cpu()
+    model, flags = cpu_info()
     click.echo(f"tlsbench     {__version__}")
     click.echo(f"python       {sys.version.split()[0]}")
     click.echo(f"ssl          {ssl.OPENSSL_VERSION}")
