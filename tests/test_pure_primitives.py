@@ -1,7 +1,7 @@
 """The pure-Python AEADs and their primitives against published test vectors.
 
-Vectors come from ``$TLSBENCH_VECTORS`` or ``<repo>/../shared/vectors``; when
-that folder is missing every vector test fails (it does not skip).
+Vectors come from ``tests/vectors`` (``$TLSBENCH_VECTORS`` overrides); when that
+folder is missing every vector test fails (it does not skip).
 """
 
 from __future__ import annotations
@@ -18,20 +18,19 @@ from tlsbench.crypto.pure.aes import AES
 from tlsbench.crypto.pure.chacha20 import ChaCha20, chacha20_block
 from tlsbench.crypto.pure.poly1305 import poly1305_mac
 from tlsbench.errors import BadRecordMac
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from vectorlib import VECTORS
 
 
 def vectors_dir() -> Path:
-    """TLSBENCH_VECTORS if set, else ``<repo root>/../shared/vectors``."""
+    """TLSBENCH_VECTORS if set, else ``tests/vectors``."""
     env = os.environ.get("TLSBENCH_VECTORS")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "vectors"
+    return Path(env) if env else VECTORS
 
 
 def _missing_message() -> str:
     return (
         f"test vectors not found: {vectors_dir()} is not a directory; "
-        "set TLSBENCH_VECTORS to the shared vectors folder"
+        "the vectors belong in tests/vectors"
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from tlsbench.crypto import Provider
 from tlsbench.errors import BadRecordMac
-from vectors import h, load
+from vectorlib import h, load
 
 AES_NAMES = {128: "AES-128-GCM", 256: "AES-256-GCM"}
 

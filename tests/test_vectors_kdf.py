@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tlsbench.crypto import Provider
-from vectors import h, hash_name, load
+from vectorlib import h, hash_name, load
 
 
 @pytest.mark.parametrize("hash", ["sha256", "sha384"])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tlsbench.crypto import Provider
-from vectors import h, load
+from vectorlib import h, load
 
 
 def rfc8448() -> Any:

@@ -1,4 +1,4 @@
-"""Loading the published test vectors in ``../shared/vectors`` (see its README)."""
+"""Loading the published test vectors kept in ``tests/vectors`` (see its README)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,26 @@ from typing import Any
 
 import pytest
 
+VECTORS = Path(__file__).resolve().parent / "vectors"
+
 
 def vectors_dir() -> Path:
-    """TLSBENCH_VECTORS, else ``<repo>/../shared/vectors``; fails loudly when missing."""
+    """``tests/vectors`` (or TLSBENCH_VECTORS, to try other copies); fails loudly when missing."""
     env = os.environ.get("TLSBENCH_VECTORS")
-    d = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "vectors"
+    d = Path(env) if env else VECTORS
     if not (d / "README.md").is_file():
-        pytest.fail(f"test vectors not found at {d}; set TLSBENCH_VECTORS to the vectors folder")
+        pytest.fail(f"test vectors not found at {d} (expected a README.md there)")
     return d
 
 
 def load(relpath: str) -> Any:
+    """One vector file, parsed."""
     with open(vectors_dir() / relpath) as f:
         return json.load(f)
 
 
 def h(s: str | None) -> bytes:
+    """Hex to bytes; None is empty."""
     return bytes.fromhex(s or "")
 
 
