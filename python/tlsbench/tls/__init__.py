@@ -15,7 +15,7 @@ from .events import (
     KeyUpdateReceived,
     SessionTicketReceived,
 )
-from .server import ServerConfig, ServerConnection
+from .server import ServerCertificate, ServerConfig, ServerConnection
 
 __all__ = [
     "AlertDescription",
@@ -30,6 +30,7 @@ __all__ = [
     "KeyUpdateReceived",
     "NamedGroup",
     "ProtocolError",
+    "ServerCertificate",
     "ServerConfig",
     "ServerConnection",
     "SessionTicketReceived",

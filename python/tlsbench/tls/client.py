@@ -134,8 +134,10 @@ class ClientConnection(Connection):
         """The suites offered: those of the versions offered."""
         if not self.suites or not config.groups:
             raise ValueError("at least one cipher suite (of a version offered) and one group")
+        self.versions = tuple(v for v in config.versions if v in map(suite_version, self.suites))
+        """The versions offered: those of the config that have a suite offered."""
         self.config = config
-        self.offers_tls13 = TLS13 in config.versions
+        self.offers_tls13 = TLS13 in self.versions
         self.random = os.urandom(32)
         # Appendix D.4's session id is a TLS 1.3 device; a TLS 1.2-only client resumes nothing.
         compat = config.middlebox_compat and self.offers_tls13
@@ -162,7 +164,7 @@ class ClientConnection(Connection):
         exts[ExtensionType.SUPPORTED_GROUPS] = ext.encode_supported_groups(
             [int(g) for g in c.groups]
         )
-        tls12 = TLS12 in c.versions
+        tls12 = TLS12 in self.versions
         if tls12:  # RFC 8422 §5.1.2: only uncompressed points
             exts[ExtensionType.EC_POINT_FORMATS] = ext.encode_ec_point_formats([0])
         exts[ExtensionType.SIGNATURE_ALGORITHMS] = ext.encode_signature_algorithms(
@@ -178,7 +180,7 @@ class ClientConnection(Connection):
             exts[ExtensionType.RENEGOTIATION_INFO] = ext.encode_renegotiation_info()  # RFC 5746
         if not self.offers_tls13:  # a TLS 1.2 ClientHello, as OpenSSL -tls1_2 sends it
             return ClientHello(self.random, self.session_id, [int(s) for s in self.suites], exts)
-        offered = [v for v in (TLS13, TLS12) if v in c.versions]
+        offered = [v for v in (TLS13, TLS12) if v in self.versions]
         exts[ExtensionType.SUPPORTED_VERSIONS] = ext.encode_supported_versions_client(offered)
         # Offering psk_dhe_ke lets servers send tickets, which are accepted and ignored.
         exts[ExtensionType.PSK_KEY_EXCHANGE_MODES] = ext.encode_psk_key_exchange_modes(
@@ -237,7 +239,7 @@ class ExpectServerHello(State):
         conn = self.conn
         hello = ServerHello.decode(message.body)
         if ExtensionType.SUPPORTED_VERSIONS not in hello.extensions or not conn.offers_tls13:
-            if TLS12 in conn.config.versions and self.retry_group is None:
+            if TLS12 in conn.versions and self.retry_group is None:
                 return client12.server_hello(conn, hello, message)  # the TLS 1.2 ladder
             raise ProtocolError(AlertDescription.PROTOCOL_VERSION, "server does not speak TLS 1.3")
         version = ext.decode_supported_versions_server(

@@ -50,6 +50,19 @@ from .signatures import schemes_for_key, sign, sign_tls12
 
 
 @dataclass(frozen=True)
+class ServerCertificate:
+    """One certificate chain (DER, leaf first) with its private key."""
+
+    chain: tuple[bytes, ...]
+    key: PrivateKey
+
+    @classmethod
+    def from_files(cls, cert_file: Path | str, key_file: Path | str) -> ServerCertificate:
+        """Load a PEM chain (leaf first) and a PEM private key."""
+        return cls(tuple(load_certificate_chain(cert_file)), load_private_key(key_file))
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """The server's certificate chain and key, and what it accepts, in preference order."""
 
@@ -70,6 +83,17 @@ class ServerConfig:
     """TLS 1.2: use the RFC 7627 extended master secret when the client offers it."""
     max_handshake_message: int = MAX_HANDSHAKE_MESSAGE
     """Longest handshake message accepted (64 KiB); a longer one is decode_error."""
+    more_certificates: tuple[ServerCertificate, ...] = ()
+    """Further certificates (say RSA beside ECDSA), as OpenSSL's ``-dcert``: each handshake
+    uses the first, in this order after the main one, that the negotiation allows."""
+
+    @property
+    def certificates(self) -> tuple[ServerCertificate, ...]:
+        """Every certificate, the main one first."""
+        return (
+            ServerCertificate(self.certificate_chain, self.private_key),
+            *self.more_certificates,
+        )
 
     @classmethod
     def from_files(
@@ -83,17 +107,20 @@ class ServerConfig:
         provider: str = "cryptography",
         middlebox_compat: bool = True,
         versions: Sequence[int] = DEFAULT_SERVER_VERSIONS,
+        more: Sequence[tuple[Path | str, Path | str]] = (),
     ) -> ServerConfig:
-        """Load a PEM chain (leaf first) and a PEM private key."""
+        """Load a PEM chain (leaf first) and a PEM private key, and ``more`` such pairs."""
+        main = ServerCertificate.from_files(cert_file, key_file)
         return cls(
-            tuple(load_certificate_chain(cert_file)),
-            load_private_key(key_file),
+            main.chain,
+            main.key,
             tuple(cipher_suites),
             tuple(groups),
             tuple(alpn_protocols),
             provider,
             middlebox_compat,
             versions=tuple(versions),
+            more_certificates=tuple(ServerCertificate.from_files(c, k) for c, k in more),
         )
 
 
@@ -108,13 +135,17 @@ class ServerConnection(Connection):
             raise ValueError("versions must be a non-empty choice of TLS12 and TLS13")
         self.config = config
         self.ccs_sent = False
+        self.spoken_versions = spoken_versions(config)
+        """The versions this server negotiates: accepted, with a suite configured."""
+        self.certificate = config.certificates[0]
+        """The certificate this handshake presents (chosen with the suite)."""
         self._state = ExpectClientHello(self)
 
     def certificate_verify_signature(
         self, scheme: SignatureScheme, transcript_hash: bytes
     ) -> bytes:
         """Our CertificateVerify signature (§4.4.3); tests override it to inject faults."""
-        return sign(self.config.private_key, scheme, transcript_hash, server=True)
+        return sign(self.certificate.key, scheme, transcript_hash, server=True)
 
     def finished_verify_data(self, finished_key: bytes) -> bytes:
         """verify_data of our Finished (§4.4.4); tests override it to inject faults."""
@@ -128,7 +159,7 @@ class ServerConnection(Connection):
 
     def server_key_exchange_signature(self, scheme: SignatureScheme, content: bytes) -> bytes:
         """Our TLS 1.2 ServerKeyExchange signature (RFC 8422 §5.4); tests override it."""
-        return sign_tls12(self.config.private_key, scheme, content)
+        return sign_tls12(self.certificate.key, scheme, content)
 
 
 @dataclass(frozen=True)
@@ -155,15 +186,20 @@ def _fail(alert: AlertDescription, message: str) -> ProtocolError:
     return ProtocolError(alert, message)
 
 
-def select_version(config: ServerConfig, hello: ClientHello) -> int:
-    """The highest version both sides speak (§4.2.1; RFC 5246 Appendix E.1 without it)."""
+def spoken_versions(config: ServerConfig) -> set[int]:
+    """The versions accepted that have a suite configured."""
+    return {suite_version(s) for s in config.cipher_suites} & set(config.versions)
+
+
+def select_version(ours: set[int], hello: ClientHello) -> int:
+    """The highest of ``ours`` the client speaks (§4.2.1; RFC 5246 Appendix E.1 without it)."""
     versions = hello.extensions.get(ExtensionType.SUPPORTED_VERSIONS)
     if versions is not None:  # §4.2.1: then legacy_version is ignored
         offered = ext.decode_supported_versions_client(versions)
     else:
         offered = [TLS12] if hello.legacy_version >= TLS12 else []
     for version in (TLS13, TLS12):
-        if version in config.versions and version in offered:
+        if version in ours and version in offered:
             return version
     raise _fail(AlertDescription.PROTOCOL_VERSION, "no version in common")
 
@@ -202,6 +238,19 @@ def _read_offer(hello: ClientHello) -> _Offer:
     )
 
 
+def _choose_certificate(
+    config: ServerConfig, offered: Sequence[int]
+) -> tuple[ServerCertificate, SignatureScheme]:
+    """The first certificate with a scheme the client offered, and that scheme (§4.4.2.2)."""
+    for certificate in config.certificates:
+        for scheme in schemes_for_key(certificate.key):
+            if config.signature_schemes and scheme not in config.signature_schemes:
+                continue
+            if scheme in offered:
+                return certificate, scheme
+    raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no common signature scheme")
+
+
 class ExpectClientHello(State):
     """Waits for a ClientHello (§4.1.2), or the second one after a HelloRetryRequest."""
 
@@ -216,7 +265,7 @@ class ExpectClientHello(State):
         conn = self.conn
         config = conn.config
         hello = ClientHello.decode(message.body)
-        version = select_version(config, hello)
+        version = select_version(conn.spoken_versions, hello)
         if version == TLS12:
             if self.retry is not None:  # §4.1.4: ClientHello2 must still offer TLS 1.3
                 raise _fail(AlertDescription.ILLEGAL_PARAMETER, "ClientHello2 without TLS 1.3")
@@ -237,14 +286,7 @@ class ExpectClientHello(State):
         )
         if suite is None:
             raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no common cipher suite")
-        usable = [
-            s
-            for s in schemes_for_key(config.private_key)
-            if not config.signature_schemes or s in config.signature_schemes
-        ]
-        scheme = next((s for s in usable if s in offer.schemes), None)
-        if scheme is None:
-            raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no common signature scheme")
+        certificate, scheme = _choose_certificate(config, offer.schemes)
         alpn = None
         if offer.alpn is not None and config.alpn_protocols:
             alpn = next((p for p in config.alpn_protocols if p in offer.alpn), None)
@@ -268,6 +310,7 @@ class ExpectClientHello(State):
         conn.server_name = offer.server_name
         conn.alpn_protocol = alpn
         conn.signature_scheme = scheme
+        conn.certificate = certificate
         conn.group = group
         conn.set_suite(suite)
         if self.retry is None:
@@ -304,7 +347,7 @@ class ExpectClientHello(State):
             alpn_type = ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION
             encrypted[alpn_type] = ext.encode_alpn([conn.alpn_protocol])
         conn.send_handshake(EncryptedExtensions(encrypted).encode())
-        entries = [CertificateEntry(der) for der in conn.config.certificate_chain]
+        entries = [CertificateEntry(der) for der in conn.certificate.chain]
         conn.send_handshake(Certificate(b"", entries).encode())
         scheme = conn.signature_scheme
         signature = conn.certificate_verify_signature(scheme, conn.transcript.digest())

@@ -40,7 +40,7 @@ from .signatures import schemes_for_key_tls12
 from .tls12 import Tls12Secrets
 
 if TYPE_CHECKING:
-    from .server import ServerConnection
+    from .server import ServerCertificate, ServerConfig, ServerConnection
 
 _CERT_CURVE = {"secp256r1": NamedGroup.SECP256R1, "secp384r1": NamedGroup.SECP384R1}
 
@@ -97,42 +97,60 @@ def _read_offer(hello: ClientHello) -> _Offer:
 @dataclass(frozen=True)
 class _Choice:
     suite: CipherSuite
+    certificate: ServerCertificate
     group: NamedGroup | None
     scheme: SignatureScheme | None
 
 
 def _choose(conn: ServerConnection, hello: ClientHello, offer: _Offer) -> _Choice:
-    """Our most preferred suite the client offers that our key, its groups and schemes allow."""
+    """Our most preferred suite the client offers that one of our keys, its groups and its
+    schemes allow, with the first such certificate."""
     config = conn.config
-    key = config.private_key
-    usable = [
-        s
-        for s in schemes_for_key_tls12(key)
-        if not config.signature_schemes or s in config.signature_schemes
-    ]
-    # RFC 5246 §7.4.1.4.1: without signature_algorithms the client means SHA-1, which we
-    # do not sign with; only RSA key transport (no signature) is left.
-    scheme = next((s for s in usable if s in (offer.schemes or ())), None)
     client_groups = offer.groups if offer.groups is not None else [int(g) for g in config.groups]
     group = next((g for g in config.groups if g in client_groups), None)
     for suite in config.cipher_suites:
         if suite not in hello.cipher_suites or suite_version(suite) != TLS12:
             continue
-        kx = key_exchange(suite)
-        if kx == KeyExchange.RSA:
-            if isinstance(key, rsa.RSAPrivateKey):
-                return _Choice(suite, None, None)
-            continue
-        if scheme is None or group is None:
-            continue
-        if kx == KeyExchange.ECDHE_RSA and isinstance(key, rsa.RSAPrivateKey):
-            return _Choice(suite, group, scheme)
-        # RFC 8422 §5.1: the certificate's curve must be one the client supports.
-        if isinstance(key, ec.EllipticCurvePrivateKey) and kx == KeyExchange.ECDHE_ECDSA:
-            curve = _CERT_CURVE.get(key.curve.name)
-            if curve is not None and curve in client_groups:
-                return _Choice(suite, group, scheme)
+        for certificate in config.certificates:
+            choice = _fits(config, suite, certificate, offer, client_groups, group)
+            if choice is not None:
+                return choice
     raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no TLS 1.2 suite in common")
+
+
+def _fits(
+    config: ServerConfig,
+    suite: CipherSuite,
+    certificate: ServerCertificate,
+    offer: _Offer,
+    client_groups: list[int],
+    group: NamedGroup | None,
+) -> _Choice | None:
+    """The choice of ``suite`` with ``certificate``, or None when they cannot go together."""
+    key = certificate.key
+    kx = key_exchange(suite)
+    if kx == KeyExchange.RSA:
+        return (
+            _Choice(suite, certificate, None, None) if isinstance(key, rsa.RSAPrivateKey) else None
+        )
+    # RFC 5246 §7.4.1.4.1: without signature_algorithms the client means SHA-1, which we
+    # do not sign with; only RSA key transport (no signature) is left.
+    usable = [
+        s
+        for s in schemes_for_key_tls12(key)
+        if not config.signature_schemes or s in config.signature_schemes
+    ]
+    scheme = next((s for s in usable if s in (offer.schemes or ())), None)
+    if scheme is None or group is None:
+        return None
+    if kx == KeyExchange.ECDHE_RSA and isinstance(key, rsa.RSAPrivateKey):
+        return _Choice(suite, certificate, group, scheme)
+    # RFC 8422 §5.1: the certificate's curve must be one the client supports.
+    if isinstance(key, ec.EllipticCurvePrivateKey) and kx == KeyExchange.ECDHE_ECDSA:
+        curve = _CERT_CURVE.get(key.curve.name)
+        if curve is not None and curve in client_groups:
+            return _Choice(suite, certificate, group, scheme)
+    return None
 
 
 def client_hello(conn: ServerConnection, hello: ClientHello, message: Handshake) -> State:
@@ -148,6 +166,7 @@ def client_hello(conn: ServerConnection, hello: ClientHello, message: Handshake)
     conn.version = TLS12
     conn.ccs_allowed = False
     conn.set_suite(choice.suite)
+    conn.certificate = choice.certificate
     conn.group = choice.group
     conn.signature_scheme = choice.scheme
     conn.server_name = offer.server_name
@@ -157,7 +176,8 @@ def client_hello(conn: ServerConnection, hello: ClientHello, message: Handshake)
     conn.transcript.add(message.raw)
 
     # RFC 8446 §4.1.3: a server that speaks TLS 1.3 marks a TLS 1.2 answer.
-    random = os.urandom(24) + DOWNGRADE_TLS12 if TLS13 in config.versions else os.urandom(32)
+    speaks_tls13 = TLS13 in conn.spoken_versions
+    random = os.urandom(24) + DOWNGRADE_TLS12 if speaks_tls13 else os.urandom(32)
     exts: ext.Extensions = {}
     if offer.secure_renegotiation:  # RFC 5746 §3.6
         exts[ExtensionType.RENEGOTIATION_INFO] = ext.encode_renegotiation_info()
@@ -171,7 +191,7 @@ def client_hello(conn: ServerConnection, hello: ClientHello, message: Handshake)
         exts[ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION] = ext.encode_alpn([alpn])
     # An empty session id: this server caches no sessions (§7.4.1.3).
     conn.send_handshake(ServerHello(random, b"", int(choice.suite), exts).encode())
-    conn.send_handshake(m12.Certificate(config.certificate_chain).encode())
+    conn.send_handshake(m12.Certificate(choice.certificate.chain).encode())
     secrets = Tls12Secrets(hello.random, random)
     share = None
     if choice.group is not None:
@@ -209,7 +229,7 @@ class ExpectClientKeyExchange(State):
         if self.share is not None:
             pre_master_secret = self.share.exchange(cke.exchange_keys)
         else:
-            key = conn.config.private_key
+            key = conn.certificate.key
             assert isinstance(key, rsa.RSAPrivateKey)
             # §7.4.7.1: a bad secret is replaced, never reported; Finished fails instead.
             pre_master_secret = rsa_decrypt_pre_master_secret(
