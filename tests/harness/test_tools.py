@@ -199,6 +199,9 @@ def test_trace_draws_the_ladder_and_the_split(
         assert split["total"] > 0 and split["key derivation"] > 0
         assert split["record protection"] > 0 and split["asymmetric crypto"] > 0
     assert "TCP connect" in r.stdout and "ClientHello" in r.stdout and "the rest" in r.stdout
+    # The ladder goes on past the handshake: the first request and its response.
+    ends = [(m["kind"], m["from"]) for m in data["ladder"][-2:]]
+    assert ends == [("application_data", "client"), ("application_data", "server")]
 
 
 def test_certs_and_info(tmp_path: Path) -> None:

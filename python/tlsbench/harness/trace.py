@@ -10,10 +10,14 @@ and only in this process:
   the functions and classes of ``tlsbench.tls.keyexchange``/``signatures`` and the
   certificate checks of ``certs``, all pyca underneath) are wrapped where referenced;
 - each connection's transcript ``add`` is wrapped to note each handshake message,
-  its size and when it was produced (sender) or processed (receiver).
+  its size and when it was produced (sender) or processed (receiver); the record
+  layer's ``write``/``read_records`` to note the application data records (bytes on
+  the wire); the connection's write key changes to name the key of each record sent.
 
-Times per category are thread CPU time, outermost call only; "the rest" is the
-side's thread CPU for the whole handshake minus the three.
+The ladder starts with the client's TCP connect() and ends with one HTTP-like request
+and its response after the handshake. Times per category are thread CPU time,
+outermost call only; "the rest" is the side's thread CPU for the whole handshake minus
+the three.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .impls import our_client_config, our_server_config
 from .params import Tls
@@ -54,6 +58,11 @@ MESSAGE_NAMES = {
 }
 ASYMMETRIC_MODULES = ("tlsbench.tls.keyexchange", "tlsbench.tls.signatures")
 ASYMMETRIC_NAMES = ("verify_server_chain", "parse_certificate")
+TCP_CONNECT = "TCP connect (SYN, SYN-ACK, ACK)"
+REQUEST = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
+APPLICATION_DATA = 23
+RECORD_HEADER = 5
 
 
 class Clock:
@@ -174,11 +183,38 @@ def instrumented(clock: Clock) -> Iterator[None]:
             setattr(owner, name, value)
 
 
+class Note(NamedTuple):
+    """A handshake message (or CCS) as one side saw it, with that side's write key then
+    (the key of the record when this side is the sender)."""
+
+    kind: int
+    size: int
+    at: float
+    key: str | None
+
+
+class DataNote(NamedTuple):
+    """Application data: one ``write`` call (sender, with its key) or one record opened
+    (receiver)."""
+
+    plaintext: int
+    wire: int
+    records: int
+    at: float
+    key: str | None
+    content: str
+
+
 @dataclass
 class SideLog:
-    """What one side saw: messages (type, size, time) in transcript order, CPU, bytes."""
+    """What one side saw: messages in transcript order, data records, its write key, CPU."""
 
-    messages: list[tuple[int, int, float]] = field(default_factory=list)
+    messages: list[Note] = field(default_factory=list)
+    sent: list[DataNote] = field(default_factory=list)
+    received: list[DataNote] = field(default_factory=list)
+    write_key: str | None = None
+    generations: dict[str, int] = field(default_factory=dict)
+    accepted: float = 0.0
     cpu: float = 0.0
     spent: dict[str, float] = field(default_factory=dict)
     negotiated: dict[str, str] = field(default_factory=dict)
@@ -188,50 +224,136 @@ class SideLog:
 _current = threading.local()
 
 
-def _note(kind: int, size: int) -> None:
-    log = getattr(_current, "log", None)
+def _log() -> SideLog | None:
+    return getattr(_current, "log", None)
+
+
+def _note(kind: int, size: int, keyed: bool = True) -> None:
+    log = _log()
     if log is not None:
-        log.messages.append((kind, size, time.perf_counter()))
+        key = log.write_key if keyed else None
+        log.messages.append(Note(kind, size, time.perf_counter(), key))
+
+
+def _tls13_key_name(log: SideLog, conn: Any, secret: bytes) -> str:
+    """RFC 8446 §7.1 name of the write ``secret`` of ``conn``: its handshake traffic
+    secret, else its next application traffic secret (0 at Finished, +1 per KeyUpdate)."""
+    side = "client" if conn.is_client else "server"
+    stage = getattr(conn, "handshake_stage", None)
+    if stage is not None and secret == getattr(stage, f"{side}_secret"):
+        return f"{side}_handshake_traffic_secret"
+    n = log.generations.get(side, 0)
+    log.generations[side] = n + 1
+    return f"{side}_application_traffic_secret_{n}"
+
+
+def _records(wire: bytes | bytearray) -> list[int]:
+    """Lengths (header included) of the whole records at the start of ``wire``."""
+    lengths, at = [], 0
+    while len(wire) - at >= RECORD_HEADER:
+        length = RECORD_HEADER + int.from_bytes(wire[at + 3 : at + 5], "big")
+        if len(wire) - at < length:
+            break
+        lengths.append(length)
+        at += length
+    return lengths
+
+
+def _first_line(data: bytes) -> str:
+    return data.split(b"\r\n", 1)[0].decode("ascii", "replace")
 
 
 @contextmanager
 def watching_transcripts() -> Iterator[None]:
     """Note, in the log of the calling thread, every handshake message added to a
-    transcript and every ChangeCipherSpec record written or read, in ladder order."""
+    transcript, every ChangeCipherSpec record written or read and every application
+    data record, in ladder order, and name each key as it is installed."""
     from tlsbench.tls.connection import Connection
     from tlsbench.tls.record import RecordLayer
     from tlsbench.tls.transcript import Transcript
 
     add = Transcript.add
     write_ccs = RecordLayer.write_change_cipher_spec
+    write = RecordLayer.write
+    read_records = RecordLayer.read_records
     on_record = Connection._record
+    set_write_secret = Connection.set_write_secret
+    set_tls12_keys = Connection.set_tls12_keys
 
     def noting(self: Any, raw: bytes) -> Any:
         _note(raw[0] if raw else -1, len(raw))
         return add(self, raw)
 
+    # A ChangeCipherSpec record is always written and read in plaintext (a protected one
+    # is refused), whatever keys are current: no key on its row.
     def writing_ccs(self: Any) -> None:
-        _note(CCS, 1)
+        _note(CCS, 1, keyed=False)
         write_ccs(self)
 
     def reading(self: Any, content_type: int, payload: bytes, protected: bool) -> None:
         if content_type == 20:  # change_cipher_spec
-            _note(CCS, len(payload))
+            _note(CCS, len(payload), keyed=False)
         on_record(self, content_type, payload, protected)
 
-    Transcript.add = noting  # type: ignore[method-assign]
-    RecordLayer.write_change_cipher_spec = writing_ccs  # type: ignore[method-assign]
-    Connection._record = reading  # type: ignore[method-assign]
+    def writing(self: Any, content_type: Any, data: bytes) -> None:
+        log = _log()
+        if log is None or content_type != APPLICATION_DATA:
+            write(self, content_type, data)
+            return
+        at, before = time.perf_counter(), len(self._out)
+        write(self, content_type, data)
+        lengths = _records(self._out[before:])
+        log.sent.append(
+            DataNote(len(data), sum(lengths), len(lengths), at, log.write_key, _first_line(data))
+        )
+
+    def reading_records(self: Any, batch: bool = False) -> Any:
+        log = _log()
+        if log is None:
+            return read_records(self, batch)
+        lengths = _records(self._in)
+        records = read_records(self, batch)
+        now = time.perf_counter()
+        for (content_type, payload, _), wire in zip(records, lengths, strict=False):
+            if content_type == APPLICATION_DATA:
+                log.received.append(DataNote(len(payload), wire, 1, now, None, ""))
+        return records
+
+    def writing_secret(self: Any, secret: bytes) -> None:
+        set_write_secret(self, secret)
+        log = _log()
+        if log is not None:
+            log.write_key = _tls13_key_name(log, self, secret)
+
+    def tls12_keys(self: Any, write: Any, read: Any) -> None:
+        set_tls12_keys(self, write, read)
+        log = _log()
+        if log is not None:
+            # RFC 5246 §6.3: each side writes with its own write key.
+            if write is not None:
+                log.write_key = f"{'client' if self.is_client else 'server'} write key"
+
+    patches: list[tuple[Any, str, Any, Any]] = [
+        (Transcript, "add", add, noting),
+        (RecordLayer, "write_change_cipher_spec", write_ccs, writing_ccs),
+        (RecordLayer, "write", write, writing),
+        (RecordLayer, "read_records", read_records, reading_records),
+        (Connection, "_record", on_record, reading),
+        (Connection, "set_write_secret", set_write_secret, writing_secret),
+        (Connection, "set_tls12_keys", set_tls12_keys, tls12_keys),
+    ]
+    for owner, name, _, wrapper in patches:
+        setattr(owner, name, wrapper)
     try:
         yield
     finally:
-        Transcript.add = add  # type: ignore[method-assign]
-        RecordLayer.write_change_cipher_spec = write_ccs  # type: ignore[method-assign]
-        Connection._record = on_record  # type: ignore[method-assign]
+        for owner, name, original, _ in reversed(patches):
+            setattr(owner, name, original)
 
 
 def _one(tls: Tls, provider: str, clock: Clock | None) -> tuple[SideLog, SideLog, float, float]:
-    """One traced handshake: client and server logs, connect start and end times."""
+    """One traced connection (handshake, request, response, close): client and server
+    logs, connect start and end times."""
     from tlsbench.tls import ClientConnection, ServerConnection
     from tlsbench.tls.driver import TlsStream
 
@@ -249,6 +371,7 @@ def _one(tls: Tls, provider: str, clock: Clock | None) -> tuple[SideLog, SideLog
     def serve() -> None:
         try:
             sock, _ = listener.accept()
+            server_log.accepted = time.perf_counter()
             sock.settimeout(20)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             _current.log = server_log
@@ -260,7 +383,8 @@ def _one(tls: Tls, provider: str, clock: Clock | None) -> tuple[SideLog, SideLog
             server_log.negotiated = OurSession(stream).negotiated()
             if clock is not None:
                 server_log.spent = dict(clock.spent.get(threading.get_ident(), {}))
-            stream.send(stream.recv(1))
+            stream.recv_exactly(len(REQUEST))
+            stream.send(RESPONSE)
             while stream.recv(1 << 16):
                 pass
             stream.close()
@@ -283,8 +407,8 @@ def _one(tls: Tls, provider: str, clock: Clock | None) -> tuple[SideLog, SideLog
         client_log.negotiated = OurSession(stream).negotiated()
         if clock is not None:
             client_log.spent = dict(clock.spent.get(threading.get_ident(), {}))
-        stream.send(b"x")
-        stream.recv(1)
+        stream.send(REQUEST)
+        stream.recv_exactly(len(RESPONSE))
         stream.close()
     except Exception as exc:
         client_log.error = f"{type(exc).__name__}: {exc}"
@@ -295,8 +419,33 @@ def _one(tls: Tls, provider: str, clock: Clock | None) -> tuple[SideLog, SideLog
     return client_log, server_log, t0, t1
 
 
+def _data_rows(sender: SideLog, receiver: SideLog, who: str, t0: float) -> list[dict[str, Any]]:
+    """One row per ``write`` of application data, with the receiver's records of it."""
+    rows = []
+    received = iter(receiver.received)
+    for sent in sender.sent:
+        got = [r for _, r in zip(range(sent.records), received, strict=False)]
+        if not got:
+            break
+        rows.append(
+            {
+                "kind": "application_data",
+                "name": "application data",
+                "from": who,
+                "size": sent.wire,
+                "plaintext": sent.plaintext,
+                "records": sent.records,
+                "content": sent.content,
+                "key": sent.key,
+                "sent_ms": (sent.at - t0) * 1e3,
+                "received_ms": (got[-1].at - t0) * 1e3,
+            }
+        )
+    return rows
+
+
 def trace(tls: Tls, provider: str, warmup: int = 3) -> dict[str, Any]:
-    """Warm up, then trace one handshake; the ladder and the time split as a dict."""
+    """Warm up, then trace one connection; the ladder and the time split as a dict."""
     clock = Clock()
     with instrumented(clock), watching_transcripts():
         for _ in range(warmup):
@@ -305,27 +454,44 @@ def trace(tls: Tls, provider: str, warmup: int = 3) -> dict[str, Any]:
         client, server, t0, t1 = _one(tls, provider, clock)
     error = client.error or server.error
     if error:
-        raise ConnectionError(f"the traced handshake failed: {error}")
-    messages = []
+        raise ConnectionError(f"the traced connection failed: {error}")
+    messages: list[dict[str, Any]] = []
     # Handshake messages pair up in transcript order, ChangeCipherSpec records in record
     # order; a sender may note a message before the CCS that precedes it on the wire
     # (TLS 1.3's dummy CCS goes out with the first protected record), so the rows are
     # put in the order the receivers processed them (one process, one clock).
     for is_ccs in (False, True):
-        ours = [m for m in client.messages if (m[0] == CCS) == is_ccs]
-        theirs = [m for m in server.messages if (m[0] == CCS) == is_ccs]
-        for (ctype, size, ctime), (_, _, stime) in zip(ours, theirs, strict=False):
-            from_client = ctime <= stime
+        ours = [m for m in client.messages if (m.kind == CCS) == is_ccs]
+        theirs = [m for m in server.messages if (m.kind == CCS) == is_ccs]
+        for mine, peer in zip(ours, theirs, strict=False):
+            sender, receiver = (mine, peer) if mine.at <= peer.at else (peer, mine)
             messages.append(
                 {
-                    "name": MESSAGE_NAMES.get(ctype, f"type {ctype}"),
-                    "from": "client" if from_client else "server",
-                    "size": size,
-                    "sent_ms": ((ctime if from_client else stime) - t0) * 1e3,
-                    "received_ms": ((stime if from_client else ctime) - t0) * 1e3,
+                    "name": MESSAGE_NAMES.get(mine.kind, f"type {mine.kind}"),
+                    "from": "client" if sender is mine else "server",
+                    "size": mine.size,
+                    "sent_ms": (sender.at - t0) * 1e3,
+                    "received_ms": (receiver.at - t0) * 1e3,
+                    "kind": "change_cipher_spec" if is_ccs else "handshake",
+                    "key": sender.key,
                 }
             )
     messages.sort(key=lambda m: m["received_ms"])
+    # The three-way handshake is the kernel's: its row spans the client's connect() call.
+    # accepted_ms (the server thread's accept() returning) is kept apart: it waits for
+    # that thread to be scheduled and to get the GIL, not for the network.
+    connect: dict[str, Any] = {
+        "kind": "tcp",
+        "name": TCP_CONNECT,
+        "from": "client",
+        "duration_ms": (t1 - t0) * 1e3,
+        "sent_ms": 0.0,
+        "received_ms": (t1 - t0) * 1e3,
+        "accepted_ms": (server.accepted - t0) * 1e3,
+        "key": None,
+    }
+    data = _data_rows(client, server, "client", t0) + _data_rows(server, client, "server", t0)
+    data.sort(key=lambda m: m["received_ms"])
     split = {}
     for side, log in (("client", client), ("server", server)):
         parts = {c: log.spent.get(c, 0.0) * 1e3 for c in CATEGORIES}
@@ -342,36 +508,42 @@ def trace(tls: Tls, provider: str, warmup: int = 3) -> dict[str, Any]:
         "connect_ms": {"start": 0.0, "end": (t1 - t0) * 1e3},
         "messages": messages,
         "cpu_ms": split,
+        "ladder": [connect, *messages, *data],
     }
 
 
 def render(data: dict[str, Any]) -> str:
     """The ladder and the time split as text."""
-    width = 44
+    width = 46
     neg = data["negotiated"]
     lines = [
         f"TLS {neg.get('version', data['tls'])} {neg.get('suite', data['suite'])} "
         f"{neg.get('group', data['group'])}, {data['cert']} certificate, "
         f"provider {data['provider']}",
         "",
-        f"{'ms':>9}  {'client':<{width // 2}}{'server':>{width // 2}}  {'ms':<9}",
+        f"{'ms':>9}  {'client':<{width // 2}}{'server':>{width // 2}}  {'ms':<9}  key",
     ]
-    c = data["connect_ms"]
-    label = " TCP connect "
-    lines.append(f"{c['start']:9.3f}  {label.center(width - 1, '-')}>  {c['end']:<9.3f}")
-    for m in data["messages"]:
-        label = f" {m['name']} {m['size']} B "
+    for m in data["ladder"]:
+        if m["kind"] == "tcp":
+            label = f" {m['name']} {m['duration_ms']:.3f} ms "
+        elif m["kind"] == "application_data":
+            label = f" {m['name']} {m['size']} B: {m['content']} "
+        else:
+            label = f" {m['name']} {m['size']} B "
         if m["from"] == "client":
             arrow = label.center(width - 1, "-") + ">"
             left, right = m["sent_ms"], m["received_ms"]
         else:
             arrow = "<" + label.center(width - 1, "-")
             left, right = m["received_ms"], m["sent_ms"]
-        lines.append(f"{left:9.3f}  {arrow}  {right:<9.3f}")
+        key = "" if m["kind"] == "tcp" else m["key"] or "plaintext"
+        lines.append(f"{left:9.3f}  {arrow}  {right:<9.3f}  {key}".rstrip())
     lines += [
         "",
         "(left: client's clock, right: server's; a message is stamped when its sender",
-        " built it and when its receiver processed it)",
+        " built it and when its receiver processed it; TCP connect: the client's",
+        " connect() call. Sizes: handshake messages without their record header,",
+        " application data as records on the wire. key: what protected the record)",
         "",
         f"{'CPU time, ms':<22}{'client':>10}{'server':>10}",
     ]
