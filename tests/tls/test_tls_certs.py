@@ -68,3 +68,79 @@ def test_a_rewritten_ca_file_is_read_again(
     with pytest.raises(ProtocolError) as exc:
         verify_server_chain(chain, ca_file, "localhost")
     assert exc.value.alert == AlertDescription.UNKNOWN_CA
+
+
+def _self_signed(
+    tmp_path: Path, names: list[x509.GeneralName] | None, cn: str = "localhost", days: int = 2
+) -> tuple[bytes, Path]:
+    """A self-signed leaf with CA:TRUE, as `openssl req -x509` makes it; (DER, PEM file)."""
+    import datetime
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=days + 1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    )
+    if names is not None:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    cert = builder.sign(key, hashes.SHA256())
+    path = tmp_path / "self.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert.public_bytes(serialization.Encoding.DER), path
+
+
+def test_a_trusted_self_signed_leaf_is_trusted_as_itself(tmp_path: Path) -> None:
+    import ipaddress
+
+    names: list[x509.GeneralName] = [
+        x509.DNSName("*.example.org"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+    ]
+    der, path = _self_signed(tmp_path, names)
+    assert (
+        verify_server_chain([der], path, "www.example.org").public_bytes(serialization.Encoding.DER)
+        == der
+    )
+    verify_server_chain([der], path, "127.0.0.1")
+    for wrong in ("example.org", "a.b.example.org", "127.0.0.2", "localhost"):
+        with pytest.raises(ProtocolError) as exc:
+            verify_server_chain([der], path, wrong)
+        assert exc.value.alert == AlertDescription.BAD_CERTIFICATE, wrong
+
+
+def test_a_self_signed_leaf_without_san_matches_its_common_name(tmp_path: Path) -> None:
+    der, path = _self_signed(tmp_path, None, cn="LocalHost")
+    verify_server_chain([der], path, "localhost")
+    with pytest.raises(ProtocolError):
+        verify_server_chain([der], path, "127.0.0.1")  # IP addresses only from SANs
+
+
+def test_a_self_signed_leaf_is_still_checked_for_its_dates(tmp_path: Path) -> None:
+    import datetime
+
+    der, path = _self_signed(tmp_path, [x509.DNSName("localhost")])
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30)
+    with pytest.raises(ProtocolError) as exc:
+        verify_server_chain([der], path, "localhost", when=later)
+    assert exc.value.alert == AlertDescription.BAD_CERTIFICATE
+
+
+def test_a_self_signed_leaf_not_in_the_ca_file_is_unknown_ca(
+    tmp_path: Path, credentials: dict[str, CredentialFiles]
+) -> None:
+    der, _ = _self_signed(tmp_path, [x509.DNSName("localhost")])
+    with pytest.raises(ProtocolError) as exc:
+        verify_server_chain([der], credentials["rsa2048"].ca_file, "localhost")
+    assert exc.value.alert == AlertDescription.UNKNOWN_CA

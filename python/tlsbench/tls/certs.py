@@ -11,6 +11,8 @@ import datetime
 import functools
 import ipaddress
 import os
+import ssl
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import (
     PolicyBuilder,
@@ -231,7 +234,10 @@ def _trust_anchors(ca_file: str) -> list[x509.Certificate]:
 
 @functools.lru_cache(maxsize=16)
 def _load_anchors(ca_file: str, _mtime_ns: int, _size: int) -> list[x509.Certificate]:
-    return x509.load_pem_x509_certificates(Path(ca_file).read_bytes())
+    with warnings.catch_warnings():
+        # System stores hold a few old roots pyca warns about (a serial number not positive).
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        return x509.load_pem_x509_certificates(Path(ca_file).read_bytes())
 
 
 def verify_server_chain(
@@ -258,10 +264,67 @@ def verify_server_chain(
     try:
         builder.build_server_verifier(subject).verify(certs[0], certs[1:])
     except VerificationError as exc:
+        if certs[0] in anchors:
+            # A certificate the user trusts as itself (``openssl req -x509``, often with
+            # CA:TRUE on the leaf): trusted as curl --cacert and OpenSSL trust it, once
+            # its name and dates fit.
+            _check_trusted_leaf(certs[0], server_name, when)
+            return certs[0]
         if not any(_issued_by(c, a) for c in certs for a in anchors):
             raise ProtocolError(AlertDescription.UNKNOWN_CA, str(exc)) from None
         raise ProtocolError(AlertDescription.BAD_CERTIFICATE, str(exc)) from None
     return certs[0]
+
+
+def _check_trusted_leaf(
+    leaf: x509.Certificate, server_name: str, when: datetime.datetime | None
+) -> None:
+    """Validity dates and name of a leaf that is itself a trust anchor (bad_certificate)."""
+    now = when or datetime.datetime.now(datetime.UTC)
+    if not leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc:
+        raise ProtocolError(AlertDescription.BAD_CERTIFICATE, "certificate is not valid now")
+    if not name_matches(leaf, server_name):
+        raise ProtocolError(
+            AlertDescription.BAD_CERTIFICATE, f"certificate is not for {server_name!r}"
+        )
+
+
+def name_matches(cert: x509.Certificate, server_name: str) -> bool:
+    """RFC 6125 §6.4: an IP address against the IP SANs; a DNS name against the DNS SANs
+    (a wildcard covers one leftmost label), or the common name when there is no SAN."""
+    try:
+        san: x509.SubjectAlternativeName | None = cert.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName
+        ).value
+    except x509.ExtensionNotFound:
+        san = None
+    try:
+        ip = ipaddress.ip_address(server_name)
+    except ValueError:
+        ip = None
+    if ip is not None:
+        return san is not None and ip in san.get_values_for_type(x509.IPAddress)
+    if san is not None:
+        names = san.get_values_for_type(x509.DNSName)
+    else:
+        names = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    wanted = server_name.lower().rstrip(".").split(".")
+    for name in names:
+        labels = name.lower().rstrip(".").split(".")
+        if len(labels) != len(wanted):
+            continue
+        if labels == wanted or (labels[0] == "*" and len(labels) > 2 and labels[1:] == wanted[1:]):
+            return True
+    return False
+
+
+def system_ca_file() -> str | None:
+    """The system's trust store as one PEM file (what OpenSSL uses by default), if any."""
+    paths = ssl.get_default_verify_paths()
+    for candidate in (os.environ.get(paths.openssl_cafile_env), paths.cafile, paths.openssl_cafile):
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    return None
 
 
 def _issued_by(cert: x509.Certificate, anchor: x509.Certificate) -> bool:
