@@ -1,4 +1,8 @@
-"""The event loop: one thread, non-blocking sockets, a sans-I/O ServerConnection per socket.
+"""The event loop: one thread, non-blocking sockets, a sans-I/O server connection per socket.
+
+The connection is our engine's ServerConnection, or anything else with the same
+:class:`ServerSide` interface (``foreign.py`` wraps Python ``ssl`` and tlslite-ng in it), so
+limits, timeouts, stats and log lines are the same whatever stack serves.
 
 Each connection moves through three phases: handshake (deadline from accept),
 open (idle deadline, refreshed by progress either way), closing (our last bytes
@@ -20,11 +24,13 @@ from typing import Protocol
 from tlsbench.tls import (
     ApplicationData,
     ConnectionClosed,
+    Event,
     HandshakeComplete,
     ServerConfig,
     ServerConnection,
 )
 from tlsbench.tls.alerts import describe
+from tlsbench.tls.constants import TLS12_SUITES, KeyExchange, key_exchange
 
 from .limits import ServerLimits, Stats
 
@@ -35,6 +41,37 @@ _ACCEPT_PAUSE = 0.1
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 HANDSHAKE, OPEN, CLOSING = "handshake", "open", "closing"
+
+
+class ServerSide(Protocol):
+    """What the loop uses of a server connection; our ``ServerConnection`` is one.
+
+    ``receive_data(b"")`` means the peer ended the stream. The events that matter are
+    HandshakeComplete (once, before any ApplicationData), ApplicationData and
+    ConnectionClosed (once; ``error`` None for close_notify or end of stream, else the
+    alert, ``by_peer`` telling who sent it). Whatever the connection wants sent, a fatal
+    alert or close_notify included, is in ``data_to_send()`` after each call.
+    """
+
+    @property
+    def closed(self) -> bool:
+        """True once nothing more will be read."""
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Bytes from the peer; the events they caused."""
+
+    def data_to_send(self) -> bytes:
+        """Bytes for the peer, once."""
+
+    def send_data(self, data: bytes) -> None:
+        """Queue application data (only after HandshakeComplete)."""
+
+    def close(self) -> None:
+        """Queue close_notify."""
+
+
+ConnectionFactory = Callable[[], ServerSide]
+"""Makes the connection object of each accepted socket."""
 
 
 class Handler(Protocol):
@@ -87,7 +124,7 @@ class _Client:
     """One accepted socket and everything the loop keeps for it."""
 
     def __init__(
-        self, sock: socket.socket, peer: str, conn: ServerConnection, handler: Handler, now: float
+        self, sock: socket.socket, peer: str, conn: ServerSide, handler: Handler, now: float
     ) -> None:
         self.sock = sock
         self.peer = peer
@@ -106,12 +143,16 @@ class _Client:
 
 
 class Server:
-    """Serve TLS on a listening socket until :meth:`stop` (or ``count`` connections)."""
+    """Serve TLS on a listening socket until :meth:`stop` (or ``count`` connections).
+
+    ``config`` is our engine's ServerConfig (one ServerConnection per socket), or a
+    :data:`ConnectionFactory` for any other :class:`ServerSide` (``foreign.py``).
+    """
 
     def __init__(
         self,
         listener: socket.socket,
-        config: ServerConfig,
+        config: ServerConfig | ConnectionFactory,
         limits: ServerLimits | None = None,
         *,
         http: bool = False,
@@ -122,7 +163,15 @@ class Server:
         handler: Callable[[], Handler] | None = None,
     ) -> None:
         self.listener = listener
-        self.config = config
+        self.config: ServerConfig | None
+        self.new_connection: ConnectionFactory
+        if isinstance(config, ServerConfig):
+            ours = config
+            self.config = ours
+            self.new_connection = lambda: ServerConnection(ours)
+        else:
+            self.config = None
+            self.new_connection = config
         self.limits = limits or ServerLimits()
         self.http = http
         self.count = count
@@ -255,7 +304,7 @@ class Server:
         else:
             handler = EchoHandler()
         now = time.monotonic()
-        client = _Client(sock, peer, ServerConnection(self.config), handler, now)
+        client = _Client(sock, peer, self.new_connection(), handler, now)
         client.deadline = now + self.limits.handshake_timeout
         self._clients[sock.fileno()] = client
         self._selector.register(sock, selectors.EVENT_READ, client)
@@ -323,7 +372,14 @@ class Server:
         self.stats.handshakes += 1
         if self.log_handshakes:
             version = "1.3" if event.version == 0x0304 else "1.2"
-            group = event.group.name.lower() if event.group is not None else "rsa"
+            if event.group is not None:
+                group = event.group.name.lower()
+            elif event.cipher_suite in TLS12_SUITES and (
+                key_exchange(event.cipher_suite) == KeyExchange.RSA
+            ):
+                group = "rsa"  # RSA key transport: no group at all
+            else:
+                group = "group unknown"  # a foreign stack that did not tell
             self.log(
                 f"{client.peer} TLS {version} {event.cipher_suite.name} {group} "
                 f"handshake {(now - client.started) * 1e3:.2f} ms"
