@@ -24,9 +24,11 @@ from .params import (
     VERSIONS,
     WORKLOADS,
     default_suite,
+    kx_label,
     suite_fits,
     suite_version,
 )
+from .report import kx_rank
 
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
@@ -87,56 +89,107 @@ class Progress:
         self.shown = True
 
 
+# The default matrix where the user does not narrow it: per TLS version, each key
+# exchange measured (in table order) with the certificate it uses without --cert.
+DEFAULT_ROWS = {
+    "1.2": (("rsa", "rsa2048"), ("ecdhe", "ecdsa-p256")),
+    "1.3": (("tls13", "ecdsa-p256"),),
+}
+
+
+def default_row_suite(tls: str, kx: str, cert: str) -> str | None:
+    """The AES-128-GCM suite of a default row, or None when ``cert`` cannot serve ``kx``."""
+    if kx == "rsa":
+        return "TLS_RSA_WITH_AES_128_GCM_SHA256" if cert == "rsa2048" else None
+    return default_suite(tls, cert)
+
+
+def suite_cert(suite: str) -> str:
+    """The certificate a listed suite gets without ``--cert``: rsa2048 only if it needs RSA."""
+    return "ecdsa-p256" if suite_fits(suite, "ecdsa-p256") else "rsa2048"
+
+
+def chosen_versions(versions: list[str], suites: list[str]) -> list[str]:
+    """``--tls`` as given, else the versions of ``--suite``, else both."""
+    return versions or sorted({suite_version(s) for s in suites}) or list(VERSIONS)
+
+
+def protocol_rows(
+    versions: list[str], suites: list[str], certs: list[str]
+) -> list[tuple[str, str, str]]:
+    """(version, suite, certificate) of each section, in table order.
+
+    A version whose suites are listed gets exactly those; any other gets its
+    :data:`DEFAULT_ROWS` (TLS 1.2: RSA key exchange and ECDHE; TLS 1.3). Each row runs
+    with every one of ``certs`` that fits it, or, when none is given, with its own.
+    """
+    rows: list[tuple[str, str, str]] = []
+    for version in chosen_versions(versions, suites):
+        listed = [s for s in suites if suite_version(s) == version]
+        for suite in listed:
+            rows += [
+                (version, suite, c) for c in certs or [suite_cert(suite)] if suite_fits(suite, c)
+            ]
+        for kx, own_cert in () if listed else DEFAULT_ROWS[version]:
+            for cert in certs or [own_cert]:
+                default = default_row_suite(version, kx, cert)
+                if default is not None:
+                    rows.append((version, default, cert))
+    return sorted(rows, key=lambda row: kx_rank(row[1]))
+
+
 def build_cases(
-    impls: list[str],
-    clients: list[str],
-    servers: list[str],
-    versions: list[str],
-    suites: list[str],
-    groups: list[str],
-    certs: list[str],
-    workloads: list[str],
-    transports: list[str],
-    bulk_bytes: int,
-    record_size: int,
+    *,
+    impls: list[str] | None = None,
+    clients: list[str] | None = None,
+    servers: list[str] | None = None,
+    versions: list[str] | None = None,
+    suites: list[str] | None = None,
+    groups: list[str] | None = None,
+    certs: list[str] | None = None,
+    workloads: list[str] | None = None,
+    transports: list[str] | None = None,
+    bulk_bytes: int = 8 << 20,
+    record_size: int = 16384,
 ) -> list[Any]:
-    """The matrix of cases, in table order; suites that do not fit a certificate are left out."""
+    """The matrix of cases, in table order; an empty or missing list means the default.
+
+    Defaults: every implementation on both sides, the rows of :func:`protocol_rows`,
+    x25519, both workloads, tcp. The RSA key exchange uses no group: it runs once, with
+    the first group. Suites that fit no given certificate are left out.
+    """
     from .params import BULK_CAP, Case
 
+    all_impls = impls or list(IMPLS)
     if clients or servers:
-        pairs = [(c, s) for c in (clients or impls) for s in (servers or impls)]
+        pairs = [(c, s) for c in (clients or all_impls) for s in (servers or all_impls)]
     else:
-        pairs = [(i, i) for i in impls]
+        pairs = [(i, i) for i in all_impls]
+    rows = protocol_rows(versions or [], suites or [], certs or [])
+    all_groups = groups or ["x25519"]
     cases = []
-    for workload in workloads:
-        for transport in transports:
-            for version in versions:
-                for cert in certs:
-                    chosen = [s for s in suites if suite_version(s) == version] or [
-                        default_suite(version, cert)
-                    ]
-                    for suite in chosen:
-                        if not suite_fits(suite, cert):
-                            continue
-                        for group in groups:
-                            for client, server in pairs:
-                                size = bulk_bytes
-                                for impl in (client, server):
-                                    size = min(size, BULK_CAP.get(impl, size))
-                                cases.append(
-                                    Case(
-                                        client,
-                                        server,
-                                        version,
-                                        suite,
-                                        group,
-                                        cert,
-                                        workload,
-                                        transport,
-                                        size if workload == "bulk" else 0,
-                                        record_size,
-                                    )
-                                )
+    for workload in workloads or list(WORKLOADS):
+        for transport in transports or ["tcp"]:
+            for version, suite, cert in rows:
+                for group in all_groups[:1] if kx_label(suite) == "rsa" else all_groups:
+                    for client, server in pairs:
+                        size = bulk_bytes
+                        for impl in (client, server):
+                            size = min(size, BULK_CAP.get(impl, size))
+                        cases.append(
+                            Case(
+                                client,
+                                server,
+                                version,
+                                suite,
+                                group,
+                                cert,
+                                workload,
+                                transport,
+                                size if workload == "bulk" else 0,
+                                record_size,
+                            )
+                        )
     return cases
 
 
@@ -172,23 +225,36 @@ def _impl_options(fn: Any) -> Any:
 
 @click.command()
 @_impl_options
-@click.option("--tls", "versions", multiple=True, metavar="LIST", help="1.2, 1.3 [both].")
+@click.option(
+    "--tls",
+    "versions",
+    multiple=True,
+    metavar="LIST",
+    help="1.2, 1.3 [both; with --suite, the suites' versions].",
+)
 @click.option(
     "--suite",
     "suites",
     multiple=True,
     metavar="LIST",
-    help="IANA suite names [AES-128-GCM with ECDHE per version and certificate].",
+    help="IANA suite names; replace the default rows of their version [AES-128-GCM: "
+    "TLS 1.2 RSA key exchange and ECDHE, TLS 1.3].",
 )
 @click.option(
     "--group",
     "groups",
     multiple=True,
     metavar="LIST",
-    help="x25519, secp256r1, secp384r1 [x25519].",
+    help="x25519, secp256r1, secp384r1 [x25519]; RSA key exchange uses none and runs "
+    "once, with the first.",
 )
 @click.option(
-    "--cert", "certs", multiple=True, metavar="LIST", help="rsa2048, ecdsa-p256 [ecdsa-p256]."
+    "--cert",
+    "certs",
+    multiple=True,
+    metavar="LIST",
+    help="rsa2048, ecdsa-p256; every row runs with each that fits it [rsa2048 for RSA key "
+    "exchange, else ecdsa-p256].",
 )
 @click.option(
     "--workload", "workloads", multiple=True, metavar="LIST", help="handshake, bulk [both]."
@@ -203,7 +269,7 @@ def _impl_options(fn: Any) -> Any:
 @click.option(
     "--duration",
     type=click.FloatRange(min=0.01),
-    default=0.7,
+    default=0.4,
     show_default=True,
     help="Seconds measured per repeat.",
 )
@@ -238,7 +304,7 @@ def _impl_options(fn: Any) -> Any:
 @click.option(
     "--warmup",
     type=click.FloatRange(min=0),
-    default=0.15,
+    default=0.1,
     show_default=True,
     help="Seconds of uncounted connections before each repeat.",
 )
@@ -300,7 +366,22 @@ def run(
     plot_path: str | None,
     progress: bool | None,
 ) -> int:
-    """Measure handshakes and bulk transfer of every implementation over loopback."""
+    """Measure handshakes and bulk transfer of every implementation over loopback.
+
+    \b
+    With no options: all five implementations, handshake and bulk, x25519, tcp, over
+      TLS 1.2 RSA key exchange  TLS_RSA_WITH_AES_128_GCM_SHA256          rsa2048
+      TLS 1.2 ECDHE             TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256  ecdsa-p256
+      TLS 1.3                   TLS_AES_128_GCM_SHA256                   ecdsa-p256
+    shown in that order, handshakes first, then bulk.
+
+    An option narrows only what it names; the rest stays the default. --tls 1.2 keeps
+    both TLS 1.2 rows. --cert runs each row with every certificate given that fits it:
+    --cert rsa2048 gives RSA key exchange, ECDHE-RSA and TLS 1.3 with RSA-2048;
+    --cert ecdsa-p256 gives ECDHE-ECDSA and TLS 1.3 (RSA key exchange needs an RSA
+    certificate). --suite replaces the rows of its version, each suite with the
+    certificate it needs unless --cert is given.
+    """
     from .params import Bounds
     from .results import results_json
     from .runner import Setup, run_cases
@@ -309,21 +390,19 @@ def run(
     if quick:
         duration, repeat, warmup, bulk = 0.25, 2, 0.05, min(bulk, 1 << 20)
     chosen_suites = split_list(suites, ALL_SUITES, "suite")
-    chosen_versions = split_list(versions, VERSIONS, "TLS version")
-    if not chosen_versions:
-        chosen_versions = sorted({suite_version(s) for s in chosen_suites}) or list(VERSIONS)
+    versions_given = split_list(versions, VERSIONS, "TLS version")
     cases = build_cases(
-        split_list(impls, IMPLS, "implementation") or list(IMPLS),
-        split_list(clients, IMPLS, "implementation"),
-        split_list(servers, IMPLS, "implementation"),
-        chosen_versions,
-        chosen_suites,
-        split_list(groups, GROUPS, "group") or ["x25519"],
-        split_list(certs, CERTS, "certificate kind") or ["ecdsa-p256"],
-        split_list(workloads, WORKLOADS, "workload") or list(WORKLOADS),
-        split_list(transports, TRANSPORTS, "transport") or ["tcp"],
-        bulk,
-        record_size,
+        impls=split_list(impls, IMPLS, "implementation"),
+        clients=split_list(clients, IMPLS, "implementation"),
+        servers=split_list(servers, IMPLS, "implementation"),
+        versions=versions_given,
+        suites=chosen_suites,
+        groups=split_list(groups, GROUPS, "group"),
+        certs=split_list(certs, CERTS, "certificate kind"),
+        workloads=split_list(workloads, WORKLOADS, "workload"),
+        transports=split_list(transports, TRANSPORTS, "transport"),
+        bulk_bytes=bulk,
+        record_size=record_size,
     )
     if not cases:
         raise click.UsageError("no case to run: the suites fit none of the certificates")
@@ -332,7 +411,7 @@ def run(
         "impls": list(impls),
         "client_impls": list(clients),
         "server_impls": list(servers),
-        "tls": chosen_versions,
+        "tls": chosen_versions(versions_given, chosen_suites),
         "suites": chosen_suites,
         "groups": list(groups),
         "certs": list(certs),
@@ -465,7 +544,8 @@ def compare(base: str, new: str, max_regression: float | None, requires: tuple[s
 
 def register(group: click.Group) -> None:
     """Add the harness commands to the ``tlsbench`` group."""
-    from .tools import certs, connect, load, serve, trace
+    from .standalone import connect, serve
+    from .tools import certs, load, trace
 
     for command in (run, report, compare, serve, connect, trace, certs, load):
         group.add_command(command)

@@ -25,23 +25,57 @@ def scenario(case: Case) -> tuple[str, ...]:
     )
 
 
+KEY_EXCHANGES = {"rsa": "RSA key exchange", "ecdhe": "ECDHE", "tls13": ""}
+"""Section order and heading words per key exchange: the walkthrough's RSA key exchange first."""
+WORKLOAD_ORDER = ("handshake", "bulk")
+
+
+def kx_rank(suite: str) -> int:
+    """0 for TLS 1.2 RSA key exchange, 1 for TLS 1.2 ECDHE, 2 for TLS 1.3."""
+    return list(KEY_EXCHANGES).index(kx_label(suite))
+
+
 def scenario_title(case: Case) -> str:
-    """A section heading: workload, version, suite, key exchange, group, cert, transport."""
-    title = (
-        f"{case['workload']} | TLS {case['tls']} {case['suite']} ({kx_label(case['suite'])}) | "
-        f"{case['group']} | {case['cert']} | {case.get('transport', 'tcp')}"
-    )
+    """A section heading: workload, version and key exchange, suite, group, cert, transport.
+
+    The group is left out for the RSA key exchange, which uses none.
+    """
+    kx = kx_label(case["suite"])
+    parts = [
+        case["workload"],
+        f"TLS {case['tls']} {KEY_EXCHANGES[kx]}".rstrip(),
+        case["suite"],
+        *([] if kx == "rsa" else [case["group"]]),
+        case["cert"],
+        case.get("transport", "tcp"),
+    ]
     if case["workload"] == "bulk":
-        title += f" | {case.get('bulk_bytes', 0) >> 10} KiB per connection"
-    return title
+        parts.append(f"{case.get('bulk_bytes', 0) >> 10} KiB per connection")
+    return " | ".join(parts)
 
 
 def grouped(cases: Iterable[Case]) -> list[list[Case]]:
-    """Cases by scenario, first-seen order."""
+    """Cases by scenario, sections in reading order.
+
+    Handshakes before bulk; within a workload, transports in first-seen order; within
+    a transport TLS 1.2 RSA key exchange, TLS 1.2 ECDHE, TLS 1.3; otherwise first-seen.
+    """
     groups: dict[tuple[str, ...], list[Case]] = {}
+    transports: dict[str, int] = {}
     for case in cases:
         groups.setdefault(scenario(case), []).append(case)
-    return list(groups.values())
+        transports.setdefault(case.get("transport", "tcp"), len(transports))
+
+    def order(group: list[Case]) -> tuple[int, int, int]:
+        first = group[0]
+        workload = first["workload"]
+        return (
+            WORKLOAD_ORDER.index(workload) if workload in WORKLOAD_ORDER else len(WORKLOAD_ORDER),
+            transports[first.get("transport", "tcp")],
+            kx_rank(first["suite"]),
+        )
+
+    return sorted(groups.values(), key=order)
 
 
 def ratio(case: Case, group: list[Case], baseline: str) -> float | None:

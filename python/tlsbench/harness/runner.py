@@ -6,8 +6,11 @@ client warms up and says ``ready``; the runner notes the servers' CPU time, tell
 client ``go``, collects their ``done`` reports, notes the servers' CPU and peak RSS
 again and stops them. Over ``memory`` one worker runs both sides. Repeats are
 interleaved across cases (repeat 1 of every case, then repeat 2, ...) so that drift of
-the machine spreads over all implementations. Every process started is tracked and
-reaped on success, failure, Ctrl-C and SIGTERM.
+the machine spreads over all implementations. A repeat's servers are told to stop
+when it is measured and are waited for while the next repeat's servers start (a
+stopping server only sleeps out its accept timeout), never later than the next
+repeat's clients. Every process started is tracked and reaped on success, failure,
+Ctrl-C and SIGTERM.
 """
 
 from __future__ import annotations
@@ -228,73 +231,111 @@ def case_tls(setup: Setup, case: Case) -> Tls:
     return Tls(case.tls, case.suite, case.group, case.cert, c.ca_file, c.cert_file, c.key_file)
 
 
-def run_repeat(setup: Setup, case: Case) -> Repeat:
-    """Measure one repeat of ``case`` in fresh processes."""
+@dataclass
+class Stopping:
+    """The workers of a measured repeat, its servers told to stop but not yet waited for."""
+
+    repeat: Repeat
+    servers: list[Worker]
+    workers: list[Worker]
+    finished: bool = False
+
+    def finish(self) -> None:
+        """Add the servers' error counts to the repeat, then reap every worker (once)."""
+        if self.finished:
+            return
+        self.finished = True
+        try:
+            for worker in self.servers:
+                try:
+                    self.repeat.server_errors += int(worker.expect("stopped", 5.0)["errors"])
+                except RunError:
+                    pass
+        finally:
+            for worker in self.workers:
+                worker.reap()
+
+
+def run_repeat(setup: Setup, case: Case, previous: Stopping | None = None) -> Stopping:
+    """Measure one repeat of ``case`` in fresh processes.
+
+    ``previous`` is finished once this repeat's servers are up (at the latest before
+    any client starts); the returned repeat's own servers are left stopping.
+    """
+    started: list[Worker] = []
+    try:
+        return _run_repeat(setup, case, previous, started)
+    except BaseException:
+        for worker in started:
+            worker.reap()
+        raise
+    finally:
+        if previous is not None:
+            previous.finish()
+
+
+def _run_repeat(
+    setup: Setup, case: Case, previous: Stopping | None, started: list[Worker]
+) -> Stopping:
     tls = case_tls(setup, case)
     for impl in (case.client_impl, case.server_impl):
         check_supported(impl, tls, case.transport)
     env = _env(setup, tls)
     b = setup.bounds
     deadline = b.warmup + b.budget + START_TIMEOUT + GRACE
-    started: list[Worker] = []
-    try:
-        if case.transport == "memory":
-            spec = WorkerSpec("memory", case, tls, b, ops=setup.handshakes, deadline=deadline)
-            worker = Worker(spec, env)
-            started.append(worker)
-            worker.expect("ready", START_TIMEOUT + b.warmup)
-            done = worker.expect("done", b.budget + GRACE)
-            return _repeat(case, [done], done["server_cpu"], [peak_rss_mb(worker.pid)], 0)
-        servers: list[Worker] = []
-        port = 0
-        for _ in range(setup.server_workers):
-            spec = WorkerSpec(
-                "server",
-                case,
-                tls,
-                b,
-                port=port,
-                reuse_port=setup.server_workers > 1,
-                deadline=deadline,
-            )
-            worker = Worker(spec, env)
-            started.append(worker)
-            servers.append(worker)
-            port = int(worker.expect("ready", START_TIMEOUT)["port"])
-        clients = []
-        for i in range(setup.concurrency):
-            share = None
-            if setup.handshakes is not None:
-                share = setup.handshakes // setup.concurrency
-                share += 1 if i < setup.handshakes % setup.concurrency else 0
-                share = max(share, 1)
-            spec = WorkerSpec("client", case, tls, b, port=port, ops=share, deadline=deadline)
-            worker = Worker(spec, env)
-            started.append(worker)
-            clients.append(worker)
-        for worker in clients:
-            ready = worker.expect("ready", START_TIMEOUT + b.warmup)
-            if ready["warm_ops"] == 0:
-                raise RunError(f"no connection succeeded: {ready['last_error']}")
-        server_pids = [w.pid for w in servers]
-        cpu0 = _server_cpu(servers)
-        for worker in clients:
-            worker.tell("go")
-        reports = [w.expect("done", b.budget + GRACE) for w in clients]
-        cpu1 = _server_cpu(servers)
-        rss = [peak_rss_mb(pid) for pid in server_pids]
-        server_errors = 0
-        for worker in servers:
-            worker.stop()
-        for worker in servers:
-            try:
-                server_errors += int(worker.expect("stopped", 5.0)["errors"])
-            except RunError:
-                pass
-        return _repeat(case, reports, cpu1 - cpu0, rss, server_errors)
-    finally:
-        for worker in started:
-            worker.reap()
+    if case.transport == "memory":
+        if previous is not None:
+            previous.finish()
+        spec = WorkerSpec("memory", case, tls, b, ops=setup.handshakes, deadline=deadline)
+        worker = Worker(spec, env)
+        started.append(worker)
+        worker.expect("ready", START_TIMEOUT + b.warmup)
+        done = worker.expect("done", b.budget + GRACE)
+        rss = [peak_rss_mb(worker.pid)]
+        return Stopping(_repeat(case, [done], done["server_cpu"], rss, 0), [], started)
+    servers: list[Worker] = []
+    port = 0
+    for _ in range(setup.server_workers):
+        spec = WorkerSpec(
+            "server",
+            case,
+            tls,
+            b,
+            port=port,
+            reuse_port=setup.server_workers > 1,
+            deadline=deadline,
+        )
+        worker = Worker(spec, env)
+        started.append(worker)
+        servers.append(worker)
+        port = int(worker.expect("ready", START_TIMEOUT)["port"])
+    if previous is not None:
+        previous.finish()
+    clients = []
+    for i in range(setup.concurrency):
+        share = None
+        if setup.handshakes is not None:
+            share = setup.handshakes // setup.concurrency
+            share += 1 if i < setup.handshakes % setup.concurrency else 0
+            share = max(share, 1)
+        spec = WorkerSpec("client", case, tls, b, port=port, ops=share, deadline=deadline)
+        worker = Worker(spec, env)
+        started.append(worker)
+        clients.append(worker)
+    for worker in clients:
+        ready = worker.expect("ready", START_TIMEOUT + b.warmup)
+        if ready["warm_ops"] == 0:
+            raise RunError(f"no connection succeeded: {ready['last_error']}")
+    server_pids = [w.pid for w in servers]
+    cpu0 = _server_cpu(servers)
+    for worker in clients:
+        worker.tell("go")
+    reports = [w.expect("done", b.budget + GRACE) for w in clients]
+    cpu1 = _server_cpu(servers)
+    rss = [peak_rss_mb(pid) for pid in server_pids]
+    for worker in servers:
+        worker.stop()
+    return Stopping(_repeat(case, reports, cpu1 - cpu0, rss, 0), servers, started)
 
 
 def _server_cpu(servers: list[Worker]) -> float:
@@ -355,6 +396,7 @@ def run_cases(
     total = len(cases) * repeat
     done = 0
     with reaping_on_signals():
+        stopping: Stopping | None = None
         for _ in range(repeat):
             for run in runs:
                 done += 1
@@ -362,12 +404,16 @@ def run_cases(
                     if progress:
                         progress(done, total, run.case.label)
                     continue
+                previous, stopping = stopping, None
                 try:
-                    run.repeats.append(run_repeat(setup, run.case))
+                    stopping = run_repeat(setup, run.case, previous)
+                    run.repeats.append(stopping.repeat)
                 except Unsupported as exc:
                     run.unsupported = str(exc)
                 except RunError as exc:
                     run.failed = str(exc)
                 if progress:
                     progress(done, total, run.case.label)
+        if stopping is not None:
+            stopping.finish()
     return runs
