@@ -71,11 +71,12 @@ def info() -> None:
 
 @main.command()
 @click.option(
+    "--impl",
     "--provider",
     "providers",
     multiple=True,
     type=click.Choice(PROVIDERS),
-    help="Provider to measure (repeatable); all by default.",
+    help="Provider to measure (repeatable; --provider is an alias); all by default.",
 )
 @click.option("--suite", default="TLS_AES_128_GCM_SHA256", show_default=True)
 @click.option("--bytes", "size", default=1 << 20, show_default=True, help="Buffer per seal_many.")

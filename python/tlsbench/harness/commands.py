@@ -198,10 +198,12 @@ def _impl_options(fn: Any) -> Any:
         [
             click.option(
                 "--impl",
+                "--provider",
                 "impls",
                 multiple=True,
                 metavar="LIST",
-                help=f"Implementations on both sides: {', '.join(IMPLS)} [all].",
+                help=f"Implementations on both sides: {', '.join(IMPLS)} [all] "
+                "(--provider is an alias).",
             ),
             click.option(
                 "--client-impl",

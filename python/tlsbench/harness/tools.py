@@ -1,25 +1,31 @@
-"""Companion commands: ``serve``, ``connect``, ``trace`` and ``certs``."""
+"""Companion commands: ``load``, ``trace`` and ``certs`` (``serve``/``connect``: standalone)."""
 
 from __future__ import annotations
 
 import json
-import socket
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from tlsbench.server.limits import MAX_HANDSHAKE_MESSAGE, ServerLimits, Stats
-
-from .params import ALL_SUITES, CERTS, GROUPS, OUR_IMPLS, VERSIONS, Tls, default_suite, suite_fits
+from .options import impl_option
+from .params import (
+    ALL_SUITES,
+    CERTS,
+    GROUPS,
+    IMPLS,
+    OUR_IMPLS,
+    VERSIONS,
+    Tls,
+    default_suite,
+    suite_fits,
+)
 
 
 def _tls_options(fn: Any) -> Any:
     options = [
-        click.option("--provider", type=click.Choice(OUR_IMPLS), default="rust", show_default=True),
+        impl_option(IMPLS, what=" (trace: our engine on rust, python or cryptography)"),
         click.option(
             "--tls", "version", type=click.Choice(VERSIONS), default="1.3", show_default=True
         ),
@@ -49,159 +55,23 @@ def _tls(version: str, suite: str | None, group: str, cert: str, files: Any) -> 
     )
 
 
-def _check_ours(tls: Tls, provider: str) -> None:
+def _check_ours(tls: Tls, impl: str) -> None:
     from .impls import Unsupported, check_supported
 
+    if impl not in OUR_IMPLS:
+        raise click.UsageError(
+            f"trace instruments our engine: --impl must be one of {', '.join(OUR_IMPLS)}, "
+            f"not {impl} (whose handshake cannot be watched from inside)"
+        )
     try:
-        check_supported(provider, tls, "tcp")
+        check_supported(impl, tls, "tcp")
     except Unsupported as exc:
         raise click.UsageError(str(exc)) from None
 
 
 @click.command()
-@_tls_options
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=4433, show_default=True)
-@click.option("--cert", type=click.Choice(CERTS), default="ecdsa-p256", show_default=True)
-@click.option(
-    "--cert-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Where to write the CA and leaf [a temporary directory].",
-)
-@click.option("--http", is_flag=True, help="Answer each HTTP/1.1 request instead of echoing.")
-@click.option("--count", type=click.IntRange(min=1), default=None, help="Stop after N connections.")
-@click.option(
-    "--max-connections",
-    type=click.IntRange(min=1),
-    default=ServerLimits.max_connections,
-    show_default=True,
-    help="Connections at once (per worker); past it a connection is closed unanswered.",
-)
-@click.option(
-    "--handshake-timeout",
-    type=click.FloatRange(min=0.01),
-    default=ServerLimits.handshake_timeout,
-    show_default=True,
-    help="Seconds from accept to a complete handshake.",
-)
-@click.option(
-    "--idle-timeout",
-    type=click.FloatRange(min=0.01),
-    default=ServerLimits.idle_timeout,
-    show_default=True,
-    help="Seconds without traffic after the handshake.",
-)
-@click.option(
-    "--max-buffer",
-    type=click.IntRange(min=1),
-    default=ServerLimits.max_buffer,
-    show_default=True,
-    help="Unsent bytes per connection before reading from it pauses.",
-)
-@click.option(
-    "--max-handshake-message",
-    type=click.IntRange(min=4),
-    default=MAX_HANDSHAKE_MESSAGE,
-    show_default=True,
-    help="Longest handshake message accepted (decode_error past it).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Processes sharing the port (SO_REUSEPORT).",
-)
-@click.option("--quiet", is_flag=True, help="No line per good handshake (failures still logged).")
-@click.option(
-    "--stats-json",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="At exit, write the summary figures here as JSON.",
-)
-def serve(
-    provider: str,
-    version: str,
-    suite: str | None,
-    group: str,
-    host: str,
-    port: int,
-    cert: str,
-    cert_dir: str | None,
-    http: bool,
-    count: int | None,
-    max_connections: int,
-    handshake_timeout: float,
-    idle_timeout: float,
-    max_buffer: int,
-    max_handshake_message: int,
-    workers: int,
-    quiet: bool,
-    stats_json: str | None,
-) -> None:
-    """Our server alone: echo application data (or HTTP/1.1), many connections at once.
-
-    One line per handshake (unless --quiet) and per failed connection (reason, peer);
-    on SIGINT/SIGTERM (or after --count connections) a summary line, and exit 0.
-    """
-    import dataclasses
-    import signal
-
-    from tlsbench.server.log import LineLog
-    from tlsbench.server.loop import Server
-    from tlsbench.server.workers import reuseport_listeners, run_workers
-    from tlsbench.tls.certs import write_credentials
-
-    from .impls import our_server_config
-
-    if count is not None and workers > 1:
-        raise click.UsageError("--count works with one worker only")
-    directory = Path(cert_dir or tempfile.mkdtemp(prefix="tlsbench-serve-"))
-    files = write_credentials(directory, cert)  # type: ignore[arg-type]
-    tls = _tls(version, suite, group, cert, files)
-    _check_ours(tls, provider)
-    config = dataclasses.replace(
-        our_server_config(tls, provider), max_handshake_message=max_handshake_message
-    )
-    limits = ServerLimits(
-        max_connections=max_connections,
-        handshake_timeout=handshake_timeout,
-        idle_timeout=idle_timeout,
-        max_buffer=max_buffer,
-    )
-    try:
-        listeners = reuseport_listeners(host, port, workers, backlog=1024)
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    _log(
-        f"listening on {host}:{listeners[0].getsockname()[1]} (TLS {version}, {tls.suite}, "
-        f"{group}, provider {provider}); CA file {files.ca_file}"
-    )
-
-    def serve_one(listener: socket.socket) -> Stats:
-        log = LineLog()
-        server = Server(
-            listener, config, limits, http=http, count=count, log=log, log_handshakes=not quiet
-        )
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: server.stop())
-        try:
-            return server.serve()
-        finally:
-            listener.close()
-            log.close()
-            server.stats.dropped_log_lines = log.dropped
-
-    stats = serve_one(listeners[0]) if workers == 1 else run_workers(listeners, serve_one)
-    if stats_json:
-        Path(stats_json).write_text(json.dumps(stats.to_dict()) + "\n")
-    _log(stats.summary())
-
-
-@click.command()
 @click.option("--server", "address", metavar="HOST:PORT", help="A server already running.")
-@click.option("--spawn", is_flag=True, help="Start `tlsbench serve` (rust provider) and use it.")
+@click.option("--spawn", is_flag=True, help="Start `tlsbench serve` (rust) and use it.")
 @click.option("--server-pid", type=int, default=None, help="With --server: sample this RSS.")
 @click.option(
     "--ca-file",
@@ -252,7 +122,7 @@ def serve(
     show_default=True,
     help="With --spawn: the server's handshake timeout.",
 )
-@click.option("--provider", type=click.Choice(OUR_IMPLS), default="rust", show_default=True)
+@impl_option(OUR_IMPLS, what=" of the good clients (our engine)")
 @click.option("--tls", "version", type=click.Choice(VERSIONS), default="1.3", show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report.")
@@ -268,7 +138,7 @@ def load(
     duration_limit: float,
     stall: float,
     handshake_timeout: float,
-    provider: str,
+    impl: str,
     version: str,
     seed: int,
     json_path: str | None,
@@ -304,7 +174,7 @@ def load(
             misbehave=misbehave,
             duration_limit=duration_limit,
             server_pid=server_pid,
-            provider=provider,
+            provider=impl,
             tls=version,
             ca_file=ca_file,
             stall=stall,
@@ -325,96 +195,6 @@ def load(
         raise click.ClickException(f"{report['good']['failed']} good handshakes failed")
 
 
-def _log(line: str) -> None:
-    """One whole line on stdout, flushed (workers share it)."""
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-@click.command()
-@click.argument("address", metavar="HOST:PORT")
-@_tls_options
-@click.option(
-    "--ca-file",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
-    help="CA to verify the server with; without it, no verification.",
-)
-@click.option("--server-name", default=None, help="SNI and name to verify [HOST].")
-@click.option(
-    "--cert",
-    type=click.Choice(CERTS),
-    default="ecdsa-p256",
-    help="Only picks the default TLS 1.2 suite's signature kind.",
-)
-@click.option("--data", default="", help="Send this and print the reply.")
-@click.option("--http", is_flag=True, help="Send GET / and print the response head.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
-def connect(
-    address: str,
-    provider: str,
-    version: str,
-    suite: str | None,
-    group: str,
-    ca_file: str | None,
-    server_name: str | None,
-    cert: str,
-    data: str,
-    http: bool,
-    timeout: float,
-) -> None:
-    """Our client alone: handshake with HOST:PORT, print what was negotiated and timing."""
-    import dataclasses
-
-    from tlsbench.tls import ClientConnection
-    from tlsbench.tls.driver import TlsStream
-
-    from .impls import OurSession, our_client_config
-
-    host, sep, port_text = address.rpartition(":")
-    if not sep or not host or not port_text.isdigit():
-        raise click.UsageError(f"expected HOST:PORT, not {address!r}")
-    fake = type("F", (), {"ca_file": ca_file or "", "cert_file": "", "key_file": ""})
-    tls = _tls(version, suite, group, cert, fake)
-    _check_ours(tls, provider)
-    config = dataclasses.replace(
-        our_client_config(tls, provider),
-        server_name=server_name or host,
-        verify=ca_file is not None,
-        ca_file=ca_file,
-    )
-    start = time.perf_counter()
-    try:
-        sock = socket.create_connection((host, int(port_text)), timeout=timeout)
-    except OSError as exc:
-        raise click.ClickException(f"cannot connect to {address}: {exc.strerror or exc}") from None
-    connected = time.perf_counter()
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    stream = TlsStream(sock, ClientConnection(config))
-    try:
-        stream.do_handshake()
-    except (OSError, EOFError) as exc:
-        raise click.ClickException(f"handshake with {address} failed: {exc}") from None
-    done = time.perf_counter()
-    neg = OurSession(stream).negotiated()
-    click.echo(
-        f"version   TLS {neg['version']}\nsuite     {neg['suite']}\ngroup     {neg['group']}"
-    )
-    click.echo(
-        f"connect   {(connected - start) * 1e3:.3f} ms\nhandshake {(done - connected) * 1e3:.3f} ms"
-    )
-    try:
-        if http:
-            stream.send(f"GET / HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n".encode())
-            reply = stream.recv(1 << 16)
-            click.echo(reply.partition(b"\r\n\r\n")[0].decode("latin-1"))
-        elif data:
-            stream.send(data.encode())
-            click.echo(stream.recv(1 << 16).decode("utf-8", "replace"))
-    finally:
-        stream.close()
-
-
 @click.command()
 @_tls_options
 @click.option("--cert", type=click.Choice(CERTS), default="ecdsa-p256", show_default=True)
@@ -429,7 +209,7 @@ def connect(
     "--json", "json_path", type=click.Path(dir_okay=False), help="Write the trace as JSON."
 )
 def trace(
-    provider: str,
+    impl: str,
     version: str,
     suite: str | None,
     group: str,
@@ -437,7 +217,8 @@ def trace(
     warmup: int,
     json_path: str | None,
 ) -> None:
-    """One handshake as a ladder (message, size, times), then where each side spent its time."""
+    """One handshake as a ladder, from the TCP connect to the first request and response
+    (message, size, times, the key that protected it), then where each side spent its time."""
     from tlsbench.tls.certs import write_credentials
 
     from .trace import render
@@ -446,8 +227,8 @@ def trace(
     with tempfile.TemporaryDirectory(prefix="tlsbench-trace-") as tmp:
         files = write_credentials(tmp, cert)  # type: ignore[arg-type]
         tls = _tls(version, suite, group, cert, files)
-        _check_ours(tls, provider)
-        data = run_trace(tls, provider, warmup)
+        _check_ours(tls, impl)
+        data = run_trace(tls, impl, warmup)
     click.echo(render(data), nl=False)
     if json_path:
         Path(json_path).write_text(json.dumps(data, indent=1) + "\n")
