@@ -21,8 +21,8 @@ import click
 
 from tlsbench.tls.alerts import ProtocolError
 
-from .impls import OPENSSL_GROUP, openssl_conf_text, tlslite_api
-from .params import OUR_IMPLS, TLS12_SUITES, TLS13_SUITES, suite_version
+from .impls import SslSession, tlslite_api
+from .params import OUR_IMPLS, TLS12_SUITES, suite_version
 from .standalone import Negotiated, Profile, describe_leaf
 
 _IANA_BY_OPENSSL = {v: k for k, v in TLS12_SUITES.items()}
@@ -149,8 +149,9 @@ class OurClient:
 def ensure_openssl_conf(profile: Profile) -> None:
     """Python 3.11's ``ssl`` takes TLS 1.3 suites and groups only from ``OPENSSL_CONF``, read
     at start-up: run this command again with one that says the profile's (once)."""
-    tls13 = [s for s in profile.suites if s in TLS13_SUITES]
-    text = openssl_conf_text(tls13, [OPENSSL_GROUP[g] for g in profile.groups])
+    from tlsbench.server.foreign import ssl_openssl_conf
+
+    text = ssl_openssl_conf(profile.suites, profile.groups)
     current = os.environ.get("OPENSSL_CONF")
     if current and Path(current).is_file() and Path(current).read_text() == text:
         return
@@ -193,6 +194,7 @@ class SslClient:
         self.sock = ctx.wrap_socket(
             sock, server_hostname=setup.server_name, do_handshake_on_connect=False
         )
+        self.session = SslSession(self.sock)
 
     def handshake(self) -> Negotiated:
         """Run it; VerificationFailed or ssl.SSLError on failure."""
@@ -217,21 +219,15 @@ class SslClient:
 
     def send(self, data: bytes) -> None:
         """Send all of ``data``."""
-        self.sock.sendall(data)
+        self.session.send(data)
 
     def recv(self, size: int) -> bytes:
         """Up to ``size`` bytes."""
-        try:
-            return self.sock.recv(size)
-        except ssl.SSLZeroReturnError:
-            return b""
+        return self.session.recv(size)
 
     def close(self) -> None:
         """SSL_shutdown, then close."""
-        try:
-            self.sock.unwrap().close()
-        except (OSError, ValueError):
-            self.sock.close()
+        self.session.close()
 
     def abort(self) -> None:
         """Close the socket."""

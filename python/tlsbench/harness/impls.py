@@ -91,25 +91,9 @@ class Endpoint(Protocol):
 
 def openssl_conf(tls: Tls) -> str:
     """An OpenSSL config forcing the case's TLS 1.3 suite and group on ``ssl`` (PEERS.md)."""
-    suites = [tls.suite] if tls.version == "1.3" else []
-    return openssl_conf_text(suites, [OPENSSL_GROUP[g] for g in offered_groups(tls)])
+    from tlsbench.server.foreign import ssl_openssl_conf
 
-
-def openssl_conf_text(tls13_suites: list[str], groups: list[str]) -> str:
-    """An OpenSSL config whose system default sets these TLS 1.3 suites (none: OpenSSL's
-    own) and groups (OpenSSL names), in order."""
-    lines = [
-        "openssl_conf = openssl_init",
-        "[openssl_init]",
-        "ssl_conf = ssl_sect",
-        "[ssl_sect]",
-        "system_default = system_default_sect",
-        "[system_default_sect]",
-        f"Groups = {':'.join(groups)}",
-    ]
-    if tls13_suites:
-        lines.append(f"Ciphersuites = {':'.join(tls13_suites)}")
-    return "\n".join(lines) + "\n"
+    return ssl_openssl_conf([tls.suite] if tls.version == "1.3" else [], offered_groups(tls))
 
 
 def offered_groups(tls: Tls) -> list[str]:
