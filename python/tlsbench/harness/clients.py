@@ -21,7 +21,7 @@ import click
 
 from tlsbench.tls.alerts import ProtocolError
 
-from .impls import SslSession, tlslite_api
+from .impls import SslSession, TlsliteSession, tlslite_api
 from .params import OUR_IMPLS, TLS12_SUITES, suite_version
 from .standalone import Negotiated, Profile, describe_leaf
 
@@ -268,7 +268,15 @@ class TlsliteClient:
         self.api = api
         self.setup = setup
         self.conn = api.TLSConnection(sock)
-        self.settings = settings
+        server_name = None if _is_ip(setup.server_name) else setup.server_name
+        alpn = [a.encode() for a in p.alpn] or None
+        self.session = TlsliteSession(
+            self.conn,
+            False,
+            lambda: self.conn.handshakeClientCert(
+                settings=settings, serverName=server_name, alpn=alpn
+            ),
+        )
 
     def handshake(self) -> Negotiated:
         """Run it, then verify the chain (VerificationFailed after sending the alert)."""
@@ -277,11 +285,7 @@ class TlsliteClient:
 
         setup = self.setup
         try:
-            self.conn.handshakeClientCert(
-                settings=self.settings,
-                serverName=None if _is_ip(setup.server_name) else setup.server_name,
-                alpn=[a.encode() for a in setup.profile.alpn] or None,
-            )
+            self.session.handshake()
         except (self.api.TLSLocalAlert, self.api.TLSRemoteAlert) as exc:
             raise ConnectionError(f"tlslite: {exc}") from None
         session = self.conn.session
@@ -311,18 +315,15 @@ class TlsliteClient:
 
     def send(self, data: bytes) -> None:
         """Send all of ``data``."""
-        self.conn.write(data)
+        self.session.send(data)
 
     def recv(self, size: int) -> bytes:
         """Up to ``size`` bytes."""
-        return bytes(self.conn.read(max=size) or b"")
+        return self.session.recv(size)
 
     def close(self) -> None:
         """close_notify, then close."""
-        try:
-            self.conn.close()
-        except Exception:  # tlslite raises its own types on a peer that is already gone
-            self.conn.sock.close()
+        self.session.close()
 
     def abort(self) -> None:
         """Close the socket."""
