@@ -409,20 +409,11 @@ def _ssl_failure(exc: ssl.SSLError, sent: bytes) -> ConnectionClosed:
     return ConnectionClosed(mapped, False, f"OpenSSL: {reason} ({how}; number from the reason)")
 
 
-class SslServerConnection:
-    """Python ``ssl`` server side over two ``MemoryBIO`` objects, as a loop connection.
+class _Queued:
+    """What both adapters keep alike: the bytes queued for the peer, watched on the way
+    out (:class:`_FlightWatch`), and where the connection stands."""
 
-    A received close_notify is answered with ours at once, as our engine does.
-    """
-
-    def __init__(
-        self, context: ssl.SSLContext, suites: Mapping[str, CipherSuite] | None = None
-    ) -> None:
-        """``suites``: :func:`openssl_suites` of ``context``, computed once by the factory."""
-        self._incoming = ssl.MemoryBIO()
-        self._outgoing = ssl.MemoryBIO()
-        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
-        self._suites = suites if suites is not None else openssl_suites(context)
+    def __init__(self) -> None:
         self._watch = _FlightWatch()
         self._out = bytearray()
         self._handshake_done = False
@@ -441,13 +432,37 @@ class SslServerConnection:
         self._out.clear()
         return data
 
+    def _written(self) -> bytes:
+        """What the stack wrote since the last call."""
+        raise NotImplementedError
+
     def _drain(self) -> bytes:
-        """Move what OpenSSL wrote into our queue; the new bytes."""
-        data = self._outgoing.read()
+        """Move what the stack wrote into our queue; the new bytes."""
+        data = self._written()
         if data:
             self._watch.see(data)
             self._out += data
         return data
+
+
+class SslServerConnection(_Queued):
+    """Python ``ssl`` server side over two ``MemoryBIO`` objects, as a loop connection.
+
+    A received close_notify is answered with ours at once, as our engine does.
+    """
+
+    def __init__(
+        self, context: ssl.SSLContext, suites: Mapping[str, CipherSuite] | None = None
+    ) -> None:
+        """``suites``: :func:`openssl_suites` of ``context``, computed once by the factory."""
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
+        self._suites = suites if suites is not None else openssl_suites(context)
+        super().__init__()
+
+    def _written(self) -> bytes:
+        return self._outgoing.read()
 
     def receive_data(self, data: bytes) -> list[Event]:
         """Feed bytes from the peer; ``b""`` means the stream ended."""
@@ -672,7 +687,7 @@ class _MemorySocket:
         """Nothing, as :meth:`close`."""
 
 
-class TlsliteServerConnection:
+class TlsliteServerConnection(_Queued):
     """tlslite-ng's server side driven by its async generators, as a loop connection.
 
     The handshake is ``handshakeServerAsync``; then ``readAsync`` runs whenever bytes
@@ -696,30 +711,11 @@ class TlsliteServerConnection:
             settings=settings,
             alpn=[bytearray(p) for p in alpn] or None,
         )
-        self._watch = _FlightWatch()
-        self._out = bytearray()
-        self._handshake_done = False
-        self._closed = False
-        self._close_sent = False
+        super().__init__()
 
-    @property
-    def closed(self) -> bool:
-        """True once nothing more will be read."""
-        return self._closed
-
-    def data_to_send(self) -> bytes:
-        """Bytes for the peer, once."""
-        self._drain()
-        data = bytes(self._out)
-        self._out.clear()
-        return data
-
-    def _drain(self) -> bytes:
+    def _written(self) -> bytes:
         data = bytes(self._sock.outgoing)
         self._sock.outgoing.clear()
-        if data:
-            self._watch.see(data)
-            self._out += data
         return data
 
     def _step(self) -> tuple[bool, Any]:
