@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Callable
 from typing import TypeVar
 
+from .handicap import handicap, iterations
 from .impls import Endpoint
 from .params import Case
 from .workloads import OpTimes
@@ -73,6 +74,8 @@ def memory_op(
     pump(client, server, clock)
     if not (client.handshake_done and server.handshake_done):
         raise ConnectionError("the handshake did not complete")
+    if iterations():
+        clock.client_call(handicap)
     shaken = time.perf_counter()
     times = OpTimes(0.0, shaken - start, 0.0)
     if case.workload == "handshake":

@@ -16,6 +16,7 @@ import time
 import zlib
 from dataclasses import dataclass
 
+from .handicap import handicap, iterations
 from .impls import Factory, Session
 from .params import Case
 
@@ -76,6 +77,8 @@ def client_op(
     session = factory(sock)
     try:
         session.handshake()
+        if iterations():
+            handicap()
         shaken = time.perf_counter()
         times = OpTimes(connected - start, shaken - connected, 0.0)
         if case.workload == "handshake":
