@@ -19,7 +19,7 @@ from .runner import CaseRun
 
 SCHEMA = 1
 LATENCY_SAMPLES = 500
-"""Handshake latencies kept per case (evenly spaced after sorting) for plots."""
+"""Latencies (connect, handshake, ttfb) kept per case, evenly spaced after sorting, for plots."""
 
 
 def cpu_info() -> tuple[str, list[str]]:
@@ -109,11 +109,11 @@ def case_json(run: CaseRun) -> dict[str, Any]:
     mb = sum(r.bytes for r in reps) / 1e6
     per = mb if bulk else ops
     latency: dict[str, Any] = {}
+    kept: dict[str, list[float]] = {}
     for key in ("connect", "handshake", "ttfb"):
-        values = [v for r in reps for v in r.latency_ms[key]]
+        values = sorted(v for r in reps for v in r.latency_ms[key])
         latency[key] = latency_summary(values)
-    hs = sorted(v for r in reps for v in r.latency_ms["handshake"])
-    step = max(1, len(hs) // LATENCY_SAMPLES)
+        kept[key] = values[:: max(1, len(values) // LATENCY_SAMPLES)]
     out: dict[str, Any] = {
         "client_impl": c.client_impl,
         "server_impl": c.server_impl,
@@ -129,7 +129,7 @@ def case_json(run: CaseRun) -> dict[str, Any]:
         "rate": rate_summary(samples, "MB/s" if bulk else "handshakes/s"),
         "spread": spread(samples),
         "latency_ms": latency,
-        "latency_samples_ms": {"handshake": hs[::step]},
+        "latency_samples_ms": kept,
         "cpu_us_per_op": {
             "client": sum(r.cpu_client for r in reps) / per * 1e6 if per else 0.0,
             "server": sum(r.cpu_server for r in reps) / per * 1e6 if per else 0.0,
