@@ -340,6 +340,24 @@ def _impl_options(fn: Any) -> Any:
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar [when stderr is a terminal]."
 )
+@click.option(
+    "--ab",
+    "ab_base",
+    metavar="BASE_PY",
+    help="A/B: also run every repeat on the build that BASE_PY imports, interleaved, and "
+    "judge this build against it from the paired repeats (docs/ci.md).",
+)
+@click.option(
+    "--ab-new",
+    metavar="NEW_PY",
+    help="A/B: the new build's interpreter [this tlsbench's].",
+)
+@click.option(
+    "--max-regression",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="A/B: fail when a case is surely slower by more than this many percent.",
+)
 def run(
     impls: tuple[str, ...],
     clients: tuple[str, ...],
@@ -367,6 +385,9 @@ def run(
     csv_path: str | None,
     plot_path: str | None,
     progress: bool | None,
+    ab_base: str | None,
+    ab_new: str | None,
+    max_regression: float | None,
 ) -> int:
     """Measure handshakes and bulk transfer of every implementation over loopback.
 
@@ -434,6 +455,17 @@ def run(
         "argv": sys.argv[1:],
     }
     show = sys.stderr.isatty() if progress is None else progress
+    if ab_base is None and (ab_new or max_regression is not None):
+        raise click.UsageError("--ab-new and --max-regression need --ab BASE_PY")
+    if ab_base is not None:
+        from .ab import run_ab_command
+
+        with tempfile.TemporaryDirectory(prefix="tlsbench-") as tmp:
+            setup = Setup(bounds, concurrency, server_workers, handshakes, workdir=Path(tmp))
+            return run_ab_command(
+                setup, cases, repeat, config, ab_base, ab_new, max_regression,
+                json_path, md_path, Progress(show),
+            )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="tlsbench-") as tmp:
         setup = Setup(bounds, concurrency, server_workers, handshakes, workdir=Path(tmp))
         runs = run_cases(setup, cases, repeat, Progress(show))
@@ -508,7 +540,8 @@ def report(
     "--max-regression",
     type=click.FloatRange(min=0),
     default=None,
-    help="Fail when a case's rate drops more than this many percent.",
+    help="Fail when a case is surely worse by more than this many percent (the whole 95% "
+    "interval past it) [wall clock: report only; instructions: 1].",
 )
 @click.option(
     "--require",
@@ -517,29 +550,51 @@ def report(
     metavar="A/B>=X",
     help="Ratio the NEW results must meet, e.g. rust/python>=20 (repeatable).",
 )
-def compare(base: str, new: str, max_regression: float | None, requires: tuple[str, ...]) -> int:
-    """Per-case ratios NEW/BASE; exit 1 on a regression or a failed requirement."""
-    from .compare import check, parse_requirement
-    from .compare import compare as ratios
+@click.option(
+    "--markdown",
+    "md_path",
+    type=click.Path(dir_okay=False),
+    help="Write the comparison as Markdown.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+def compare(
+    base: str,
+    new: str,
+    max_regression: float | None,
+    requires: tuple[str, ...],
+    md_path: str | None,
+    seed: int,
+) -> int:
+    """Each case of NEW against BASE with its 95% interval; exit 1 on a regression or a
+    failed requirement (see docs/ci.md)."""
+    from .compare import check, headline, lines, markdown, metric_of, parse_requirement, verdicts
 
     try:
         reqs = [parse_requirement(r) for r in requires]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     b, n = _load_all((base,)), _load_all((new,))
-    lines, failures = ratios(b, n, max_regression)
-    for line in lines:
+    try:
+        found = verdicts(b, n, max_regression, seed)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    for line in lines(found, max_regression):
         click.echo(line)
+    if md_path:
+        Path(md_path).write_text(markdown(found))
+    failures = [v for v in found if v.regression]
     ok = not failures
     if reqs:
+        if metric_of(n) != "wall":
+            raise click.UsageError("--require needs wall-clock results (a rate per case)")
         click.echo("requirements")
     for req in reqs:
         req_lines, good = check(n, req)
         for line in req_lines:
             click.echo(line)
         ok = ok and good
-    for f in failures:
-        click.echo(f"regression: {f}", err=True)
+    for v in failures:
+        click.echo(f"regression: {headline(v)}", err=True)
     click.echo("compare: " + ("ok" if ok else "FAILED"))
     return 0 if ok else 1
 

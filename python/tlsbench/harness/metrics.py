@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from collections.abc import Iterable, Sequence
 
@@ -10,6 +11,17 @@ import psutil  # type: ignore[import-untyped]
 
 NOISY_SPREAD = 0.10
 """A case whose repeats spread more than this fraction of the median is noisy."""
+
+NOISY_REMEDY = (
+    "more repeats (--repeat 10), longer repeats (--duration 1), an A/B run (--ab BASE_PY), "
+    "or a count that does not drift (--metric instructions)"
+)
+"""What to do about a noisy case (printed under a table that has one)."""
+
+BOOTSTRAP_RESAMPLES = 4000
+"""Resamples per bootstrap interval."""
+CONFIDENCE = 0.95
+"""Coverage of the intervals ``compare`` and the A/B mode judge by."""
 
 # Two-sided 95% Student t quantiles for n-1 degrees of freedom (n = 2..30).
 _T95 = [
@@ -90,6 +102,55 @@ def spread(samples: Sequence[float]) -> float:
 def is_noisy(samples: Sequence[float]) -> bool:
     """True when the repeats spread more than :data:`NOISY_SPREAD` of the median."""
     return spread(samples) > NOISY_SPREAD
+
+
+def noisy_reason(samples: Sequence[float]) -> str:
+    """Why a case is noisy, e.g. ``spread 18% > 10%``; empty when it is not."""
+    s = spread(samples)
+    return f"spread {s:.0%} > {NOISY_SPREAD:.0%}" if s > NOISY_SPREAD else ""
+
+
+def _interval(stats: list[float]) -> tuple[float, float]:
+    stats.sort()
+    tail = (1 - CONFIDENCE) / 2 * 100
+    return percentile(stats, tail), percentile(stats, 100 - tail)
+
+
+def bootstrap_change(
+    base: Sequence[float], new: Sequence[float], seed: str
+) -> tuple[float, float, float] | None:
+    """median(new) / median(base) - 1 and its percentile-bootstrap interval.
+
+    Each side is resampled on its own (unpaired repeats); None with fewer than two
+    samples on a side or a non-positive median. ``seed`` makes the interval repeatable.
+    """
+    if len(base) < 2 or len(new) < 2 or statistics.median(base) <= 0:
+        return None
+    rng = random.Random(seed)
+    point = statistics.median(new) / statistics.median(base) - 1
+    stats = []
+    for _ in range(BOOTSTRAP_RESAMPLES):
+        b = statistics.median(rng.choices(base, k=len(base)))
+        if b > 0:
+            stats.append(statistics.median(rng.choices(new, k=len(new))) / b - 1)
+    low, high = _interval(stats)
+    return point, low, high
+
+
+def bootstrap_paired(ratios: Sequence[float], seed: str) -> tuple[float, float, float] | None:
+    """median(ratios) - 1 and its percentile-bootstrap interval (pairs resampled whole).
+
+    ``ratios`` are new/base of repeats measured side by side; None with fewer than two.
+    """
+    if len(ratios) < 2:
+        return None
+    rng = random.Random(seed)
+    stats = [
+        statistics.median(rng.choices(ratios, k=len(ratios))) - 1
+        for _ in range(BOOTSTRAP_RESAMPLES)
+    ]
+    low, high = _interval(stats)
+    return statistics.median(ratios) - 1, low, high
 
 
 def rate_summary(samples: Sequence[float], unit: str) -> dict[str, object]:

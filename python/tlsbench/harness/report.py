@@ -95,11 +95,22 @@ def _note(case: Case) -> str:
         return f"{case['status']}: {case['reason']}"
     notes = []
     if case["noisy"]:
-        notes.append(f"NOISY (spread {case['spread']:.0%})")
+        why = case.get("noisy_reason") or f"spread {case['spread']:.0%}"
+        notes.append(f"NOISY: {why}")
     bad = case["errors"] + case["timeouts"]
     if bad:
         notes.append(f"{case['errors']} failed, {case['timeouts']} timed out")
     return ", ".join(notes)
+
+
+def noisy_footer() -> str:
+    """What NOISY means and what to do about it."""
+    from .metrics import NOISY_REMEDY, NOISY_SPREAD
+
+    return (
+        f"NOISY: the repeats spread (max-min)/median more than {NOISY_SPREAD:.0%}; "
+        f"remedy: {NOISY_REMEDY}"
+    )
 
 
 HEADER = (
@@ -155,6 +166,8 @@ def table(data: dict[str, Any], baseline: str = "ssl") -> str:
             lines.append("  " + "  ".join(cells) + "  " + row[-1])
         lines.append("")
     repeats = data.get("config", {}).get("repeat", "?")
+    if any(c.get("noisy") for c in data["cases"]):
+        lines.append(noisy_footer())
     lines.append(
         f"rate: median of {repeats} repeats; ratio: against {baseline} in the same section; "
         "hs: TLS handshake latency; cpu per handshake (bulk: per MB)"
@@ -180,6 +193,8 @@ def markdown(data: dict[str, Any], baseline: str = "ssl") -> str:
         for row in rows(group, baseline):
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
         out.append("")
+    if any(c.get("noisy") for c in data["cases"]):
+        out += [noisy_footer(), ""]
     out.append(f"Ratios against `{baseline}`; rates are medians of the repeats.")
     return "\n".join(out) + "\n"
 

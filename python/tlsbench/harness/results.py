@@ -14,7 +14,7 @@ from typing import Any
 
 from tlsbench import __version__
 
-from .metrics import is_noisy, latency_summary, rate_summary, spread
+from .metrics import is_noisy, latency_summary, noisy_reason, rate_summary, spread
 from .runner import CaseRun
 
 SCHEMA = 1
@@ -144,6 +144,7 @@ def case_json(run: CaseRun) -> dict[str, Any]:
         "timeouts": sum(r.timeouts for r in reps),
         "server_errors": sum(r.server_errors for r in reps),
         "noisy": is_noisy(samples),
+        "noisy_reason": noisy_reason(samples),
         "status": "unsupported" if run.unsupported else "failed" if run.failed else "ok",
         "reason": run.unsupported or run.failed or (reps[-1].last_error if reps else ""),
     }

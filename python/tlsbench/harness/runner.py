@@ -49,10 +49,10 @@ class Worker:
 
     live: ClassVar[set[Worker]] = set()
 
-    def __init__(self, spec: WorkerSpec, env: dict[str, str]) -> None:
+    def __init__(self, spec: WorkerSpec, env: dict[str, str], python: str | None = None) -> None:
         self.spec = spec
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tlsbench.harness.worker", json.dumps(spec.to_json())],
+            [python or sys.executable, "-m", "tlsbench.harness.worker", json.dumps(spec.to_json())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -201,6 +201,8 @@ class Setup:
     handshakes: int | None = None
     credentials: dict[str, Tls] = field(default_factory=dict)
     workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+    python: str | None = None
+    """The interpreter of another installed build whose workers to run (A/B); None: this one."""
 
 
 def credentials_for(setup: Setup, cert: str) -> Tls:
@@ -220,8 +222,9 @@ def _env(setup: Setup, tls: Tls) -> dict[str, str]:
         conf.write_text(openssl_conf(tls))
     env = dict(os.environ)
     env["OPENSSL_CONF"] = str(conf)
-    python_dir = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = python_dir + os.pathsep + env.get("PYTHONPATH", "")
+    if setup.python is None:  # another build must import its own tlsbench, not this tree's
+        python_dir = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = python_dir + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
@@ -287,7 +290,7 @@ def _run_repeat(
         if previous is not None:
             previous.finish()
         spec = WorkerSpec("memory", case, tls, b, ops=setup.handshakes, deadline=deadline)
-        worker = Worker(spec, env)
+        worker = Worker(spec, env, setup.python)
         started.append(worker)
         worker.expect("ready", START_TIMEOUT + b.warmup)
         done = worker.expect("done", b.budget + GRACE)
@@ -305,7 +308,7 @@ def _run_repeat(
             reuse_port=setup.server_workers > 1,
             deadline=deadline,
         )
-        worker = Worker(spec, env)
+        worker = Worker(spec, env, setup.python)
         started.append(worker)
         servers.append(worker)
         port = int(worker.expect("ready", START_TIMEOUT)["port"])
@@ -319,7 +322,7 @@ def _run_repeat(
             share += 1 if i < setup.handshakes % setup.concurrency else 0
             share = max(share, 1)
         spec = WorkerSpec("client", case, tls, b, port=port, ops=share, deadline=deadline)
-        worker = Worker(spec, env)
+        worker = Worker(spec, env, setup.python)
         started.append(worker)
         clients.append(worker)
     for worker in clients:
@@ -417,3 +420,82 @@ def run_cases(
         if stopping is not None:
             stopping.finish()
     return runs
+
+
+def run_ab(
+    base: Setup, new: Setup, cases: list[Case], repeat: int, progress: Progress | None = None
+) -> tuple[list[CaseRun], list[CaseRun]]:
+    """Every case ``repeat`` times on two builds, interleaved: repeat i of a case runs on
+    one build and then at once on the other (the order alternating, so neither always
+    goes first), making the i-th repeats of both a pair. Both share one credential set."""
+    new.credentials = base.credentials
+    runs = {"base": [CaseRun(c) for c in cases], "new": [CaseRun(c) for c in cases]}
+    setups = {"base": base, "new": new}
+    total, done = 2 * len(cases) * repeat, 0
+    with reaping_on_signals():
+        stopping: Stopping | None = None
+        for i in range(repeat):
+            for j in range(len(cases)):
+                order = ("base", "new") if (i + j) % 2 == 0 else ("new", "base")
+                pair = [runs[side][j] for side in order]
+                for side, run in zip(order, pair, strict=True):
+                    done += 1
+                    if any(r.unsupported or r.failed for r in pair):
+                        if progress:
+                            progress(done, total, f"{side} {run.case.label}")
+                        continue
+                    previous, stopping = stopping, None
+                    try:
+                        stopping = run_repeat(setups[side], run.case, previous)
+                        run.repeats.append(stopping.repeat)
+                    except Unsupported as exc:
+                        run.unsupported = f"{side} build: {exc}"
+                    except RunError as exc:
+                        run.failed = f"{side} build: {exc}"
+                    if progress:
+                        progress(done, total, f"{side} {run.case.label}")
+        if stopping is not None:
+            stopping.finish()
+    for b, n in zip(runs["base"], runs["new"], strict=True):
+        keep = min(len(b.repeats), len(n.repeats))  # unpaired repeats are dropped
+        del b.repeats[keep:], n.repeats[keep:]
+    return runs["base"], runs["new"]
+
+
+def probe_build(python: str) -> tuple[str, str]:
+    """(version, protocol) of the tlsbench that ``python`` imports: RunError if none.
+
+    The protocol is the field names of the worker spec (what a worker parses); builds
+    with different ones cannot run each other's cases.
+    """
+    code = (
+        "import dataclasses as d, tlsbench, tlsbench.harness.worker\n"
+        "from tlsbench.harness.params import Bounds, Case, Tls, WorkerSpec\n"
+        "print(tlsbench.__version__)\n"
+        "print(';'.join(','.join(f.name for f in d.fields(k)) "
+        "for k in (WorkerSpec, Case, Tls, Bounds)))"
+    )
+    env = dict(os.environ)
+    try:
+        out = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, timeout=60, env=env, check=False
+        )
+    except OSError as exc:
+        raise RunError(f"cannot run {python}: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise RunError(f"{python} did not answer within 60 s") from None
+    got = out.stdout.split("\n")
+    if out.returncode != 0 or len(got) < 2:
+        tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RunError(f"{python} has no installed tlsbench with a harness worker ({tail})")
+    return got[0].strip(), got[1].strip()
+
+
+def protocol() -> str:
+    """This build's worker protocol, as :func:`probe_build` reports it."""
+    import dataclasses
+
+    from .params import Bounds, Case, Tls, WorkerSpec
+
+    kinds = (WorkerSpec, Case, Tls, Bounds)
+    return ";".join(",".join(f.name for f in dataclasses.fields(k)) for k in kinds)
