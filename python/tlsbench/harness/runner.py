@@ -10,7 +10,8 @@ the machine spreads over all implementations. A repeat's servers are told to sto
 when it is measured and are waited for while the next repeat's servers start (a
 stopping server only sleeps out its accept timeout), never later than the next
 repeat's clients. Every process started is tracked and reaped on success, failure,
-Ctrl-C and SIGTERM.
+Ctrl-C and SIGTERM. In an A/B run (:func:`run_ab`) each repeat of a case runs on two
+builds back to back, one build's workers started with its own interpreter.
 """
 
 from __future__ import annotations
@@ -425,40 +426,37 @@ def run_cases(
 def run_ab(
     base: Setup, new: Setup, cases: list[Case], repeat: int, progress: Progress | None = None
 ) -> tuple[list[CaseRun], list[CaseRun]]:
-    """Every case ``repeat`` times on two builds, interleaved: repeat i of a case runs on
-    one build and then at once on the other (the order alternating, so neither always
-    goes first), making the i-th repeats of both a pair. Both share one credential set."""
+    """Every case ``repeat`` times on two builds, paired: repeat i of a case runs on one
+    build and right after on the other, the order alternating so neither always goes
+    first. Both builds share one credential set; a pair with a failed side is dropped."""
     new.credentials = base.credentials
     runs = {"base": [CaseRun(c) for c in cases], "new": [CaseRun(c) for c in cases]}
     setups = {"base": base, "new": new}
-    total, done = 2 * len(cases) * repeat, 0
+    total, done = len(cases) * repeat, 0
     with reaping_on_signals():
-        stopping: Stopping | None = None
         for i in range(repeat):
             for j in range(len(cases)):
+                done += 1
                 order = ("base", "new") if (i + j) % 2 == 0 else ("new", "base")
-                pair = [runs[side][j] for side in order]
-                for side, run in zip(order, pair, strict=True):
-                    done += 1
-                    if any(r.unsupported or r.failed for r in pair):
-                        if progress:
-                            progress(done, total, f"{side} {run.case.label}")
-                        continue
-                    previous, stopping = stopping, None
+                pair = {side: runs[side][j] for side in order}
+                measured: dict[str, Repeat] = {}
+                for side in order:
+                    run = pair[side]
+                    if any(r.unsupported or r.failed for r in pair.values()):
+                        break
                     try:
-                        stopping = run_repeat(setups[side], run.case, previous)
-                        run.repeats.append(stopping.repeat)
+                        stopping = run_repeat(setups[side], run.case)
+                        stopping.finish()
+                        measured[side] = stopping.repeat
                     except Unsupported as exc:
                         run.unsupported = f"{side} build: {exc}"
                     except RunError as exc:
                         run.failed = f"{side} build: {exc}"
-                    if progress:
-                        progress(done, total, f"{side} {run.case.label}")
-        if stopping is not None:
-            stopping.finish()
-    for b, n in zip(runs["base"], runs["new"], strict=True):
-        keep = min(len(b.repeats), len(n.repeats))  # unpaired repeats are dropped
-        del b.repeats[keep:], n.repeats[keep:]
+                if len(measured) == 2:
+                    for side, rep in measured.items():
+                        pair[side].repeats.append(rep)
+                if progress:
+                    progress(done, total, cases[j].label)
     return runs["base"], runs["new"]
 
 
