@@ -12,6 +12,7 @@ import click
 from tlsbench import __version__
 from tlsbench.crypto import PROVIDERS
 from tlsbench.harness.commands import register
+from tlsbench.swarm.command import locust_command
 
 
 class OneLineErrors(click.Group):
@@ -108,3 +109,4 @@ def speed(providers: tuple[str, ...], suite: str, size: int, budget: float, repe
 
 
 register(main)
+main.add_command(locust_command)
