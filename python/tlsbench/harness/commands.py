@@ -338,6 +338,18 @@ def _impl_options(fn: Any) -> Any:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write CSV.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG plot.")
 @click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    help="Write one self-contained HTML page.",
+)
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False),
+    help="With --html: add the ladder of a `tlsbench trace --json` file.",
+)
+@click.option(
     "--progress/--no-progress", default=None, help="Progress bar [when stderr is a terminal]."
 )
 @click.option(
@@ -384,6 +396,8 @@ def run(
     md_path: str | None,
     csv_path: str | None,
     plot_path: str | None,
+    html_path: str | None,
+    trace_path: str | None,
     progress: bool | None,
     ab_base: str | None,
     ab_new: str | None,
@@ -455,6 +469,9 @@ def run(
         "argv": sys.argv[1:],
     }
     show = sys.stderr.isatty() if progress is None else progress
+    trace = _load_trace(trace_path, html_path)
+    if html_path and ab_base is not None:
+        raise click.UsageError("--html with --ab: save both runs and use tlsbench report --html")
     if ab_base is None and (ab_new or max_regression is not None):
         raise click.UsageError("--ab-new and --max-regression need --ab BASE_PY")
     if ab_base is not None:
@@ -471,6 +488,8 @@ def run(
         runs = run_cases(setup, cases, repeat, Progress(show))
     data = results_json(config, runs)
     _emit(data, baseline, json_path, md_path, csv_path, plot_path)
+    if html_path:
+        _write_html(html_path, data, baseline, trace=trace)
     failed = [r for r in runs if r.failed]
     for r in failed:
         click.echo(
@@ -516,21 +535,89 @@ def _load_all(files: tuple[str, ...]) -> dict[str, Any]:
     return merged
 
 
+def _load_trace(trace_path: str | None, html_path: str | None) -> dict[str, Any] | None:
+    """The ``--trace`` file, checked before anything runs; None without one."""
+    if trace_path is None:
+        return None
+    if not html_path:
+        raise click.UsageError("--trace needs --html (the ladder is drawn on the page)")
+    from .html import load_trace
+
+    try:
+        return load_trace(trace_path)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _write_html(
+    path: str,
+    data: dict[str, Any],
+    baseline: str,
+    base: dict[str, Any] | None = None,
+    trace: dict[str, Any] | None = None,
+    max_regression: float | None = None,
+) -> None:
+    from . import html
+
+    try:
+        html.write(
+            path, data, baseline=baseline, base=base, trace=trace, max_regression=max_regression
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--baseline", default="ssl", show_default=True)
 @click.option("--markdown", "md_path", type=click.Path(dir_okay=False), help="Write Markdown.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write CSV.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG plot.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    help="Write one self-contained HTML page; given BASE NEW of the same cases, with each "
+    "case's change and verdict.",
+)
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False),
+    help="With --html: add the ladder of a `tlsbench trace --json` file.",
+)
+@click.option(
+    "--max-regression",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="With --html and BASE NEW: the limit (percent) the verdicts judge by, as compare's.",
+)
 def report(
     files: tuple[str, ...],
     baseline: str,
     md_path: str | None,
     csv_path: str | None,
     plot_path: str | None,
+    html_path: str | None,
+    trace_path: str | None,
+    max_regression: float | None,
 ) -> None:
-    """Re-render saved results (several files are shown as one)."""
-    _emit(_load_all(files), baseline, None, md_path, csv_path, plot_path)
+    """Re-render saved results (several files are shown as one).
+
+    With --html and two files that measure the same cases, the page shows the second
+    (NEW) with each case's change against the first (BASE), as tlsbench compare judges it.
+    """
+    trace = _load_trace(trace_path, html_path)
+    merged = _load_all(files)
+    _emit(merged, baseline, None, md_path, csv_path, plot_path)
+    if html_path:
+        from .html import same_cases
+
+        docs = [_load_all((f,)) for f in files]
+        if len(docs) == 2 and same_cases(docs[0], docs[1]):
+            _write_html(html_path, docs[1], baseline, docs[0], trace, max_regression)
+        else:
+            _write_html(html_path, merged, baseline, None, trace)
 
 
 @click.command()
