@@ -7,9 +7,7 @@ they are imported, not copied.
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,44 +19,7 @@ for folder in (HERE.parent / "cli", HERE.parent / "tls"):
         sys.path.insert(0, str(folder))
 
 from cli_peers import Served  # noqa: E402
-from tls_peers import _listening, free_port, openssl_binary  # noqa: E402
-
-
-class OpenSSLServer:
-    """``openssl s_server`` serving the same RSA-2048 leaf as our serve, many connections."""
-
-    def __init__(self, cert_dir: Path, *extra: str) -> None:
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [
-                openssl_binary(),
-                "s_server",
-                "-accept",
-                f"127.0.0.1:{self.port}",
-                "-cert",
-                str(cert_dir / "rsa2048-cert.pem"),
-                "-key",
-                str(cert_dir / "rsa2048-key.pem"),
-                "-quiet",
-                *extra,
-            ],
-            stdin=subprocess.PIPE,  # kept open: at end of stdin s_server closes its connection
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not _listening(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"openssl s_server {' '.join(extra)} did not start listening")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(5)
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
+from conformance_servers import OpenSSLServer  # noqa: E402
 
 
 def _served(tmp: Path, *args: str) -> Iterator[Served]:

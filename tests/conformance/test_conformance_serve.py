@@ -36,9 +36,9 @@ from conformance_probes import (
     tls13_key_share,
     tls13_short_record,
 )
+from conformance_servers import OpenSSLServer
 from conformance_wire import CCS, SECP256R1, X25519, good_client, p256_public, record
 
-from conftest import OpenSSLServer
 from tlsbench.tls import ClientConnection, NamedGroup
 from tlsbench.tls.constants import TLS12, TLS13, AlertDescription
 
