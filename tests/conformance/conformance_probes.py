@@ -416,3 +416,54 @@ __all__ = [
     "early_data",
     "vec",
 ]
+
+
+def tls13_oversized_finished(port: int, total: int = 16 << 20) -> tuple[Outcome, int]:
+    """TLS 1.3: after the server's flight, the records of a 16 MB Finished sealed with our
+    real client handshake key, sent on while we read; the server's answer must be one
+    (encrypted) record, then FIN. Returns it, and the bytes we got out."""
+    client = SplicedClient(port, engine_config())
+    sent = 0
+    stop = threading.Event()
+    try:
+        client.send_hello()
+        client.run(5.0)
+        client.conn.data_to_send()  # our real Finished: not sent
+        if client.completed is None:
+            return Outcome(client.alerts_received, client.end, detail="no server flight"), 0
+        conn = client.conn
+        stage = conn.handshake_stage
+        cipher = conn.crypto.RecordCipher(TLS13, int(conn.suite), stage.client_key, stage.client_iv)
+        header = bytes([20]) + (0xFFFFFF).to_bytes(3, "big")
+        first = record(CCS, b"\x01") + cipher.seal(HANDSHAKE, header + bytes(16380))
+
+        def pump() -> None:
+            nonlocal sent
+            if not client.send_raw(first):
+                return
+            sent += len(first)
+            while sent < total and not stop.is_set():
+                chunk = b"".join(cipher.seal(HANDSHAKE, bytes(1 << 14)) for _ in range(4))
+                if not client.send_raw(chunk):
+                    return
+                sent += len(chunk)
+
+        sender = threading.Thread(target=pump, daemon=True)
+        sender.start()
+        answer = client.drain(8.0)
+        stop.set()
+        sender.join(10)
+        raw = b"".join(
+            bytes([t]) + v.to_bytes(2, "big") + len(p).to_bytes(2, "big") + p
+            for t, v, p in answer.records
+        )
+        client.events += conn.receive_data(raw)
+        return Outcome(
+            client.alerts_received,
+            answer.end,
+            extra_records=len(answer.records) - 1,
+            detail=answer.describe(),
+        ), sent
+    finally:
+        stop.set()
+        client.close()

@@ -34,6 +34,7 @@ from conformance_probes import (
     tls12_short_record,
     tls13_ccs_version,
     tls13_key_share,
+    tls13_oversized_finished,
     tls13_short_record,
 )
 from conformance_servers import OpenSSLServer
@@ -271,6 +272,16 @@ def test_16mb_finished_one_alert_then_fin(serve: Served, openssl: OpenSSLServer)
     # OpenSSL refuses the message for its type (a Finished where ClientKeyExchange goes).
     theirs, _ = oversized_finished(openssl.port)
     fails_once(theirs, A.UNEXPECTED_MESSAGE, "OpenSSL")
+    serves(serve)
+
+
+def test_tls13_16mb_finished_one_alert_then_fin(serve: Served, openssl: OpenSSLServer) -> None:
+    """The same in TLS 1.3, the records sealed with the real client handshake key: one
+    record back (the alert, decrypted here), then FIN."""
+    ours, _sent = tls13_oversized_finished(serve.port)
+    fails_once(ours, A.DECODE_ERROR, "TLS 1.3 16 MB Finished")
+    theirs, _ = tls13_oversized_finished(openssl.port)
+    fails_once(theirs, A.ILLEGAL_PARAMETER, "OpenSSL (its excessive message size)")
     serves(serve)
 
 
