@@ -128,6 +128,8 @@ def test_max_handshake_message_knob(serve: Served, serve_knob: Served) -> None:
     (decode_error); by default the same message arrives whole and is refused for its type."""
     fails_once(tls12_client_message(serve_knob.port, 11, 10_000), A.DECODE_ERROR, "knob 8192")
     fails_once(tls12_client_message(serve.port, 11, 10_000), A.UNEXPECTED_MESSAGE, "default")
+    # The knob bounds the other messages; a ClientHello's bound stays the syntax's.
+    completes(spliced_run(serve_knob.port, engine_config(), big_hello_hook), "big hello, knob")
     serves(serve_knob)
 
 
