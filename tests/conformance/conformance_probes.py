@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from conformance_wire import (
@@ -32,6 +33,7 @@ from conformance_wire import (
     handshake,
     hello_record,
     key_share,
+    parse_records,
     psk_modes,
     read_answer,
     read_flight,
@@ -327,38 +329,57 @@ def tls12_key_exchange(port: int, point: bytes, group: int = X25519) -> Outcome:
         return _fatal(read_answer(sock, 4.0))
 
 
-# -- item 6: one alert, then silence --------------------------------------------------
-def oversized_finished(port: int, total: int = 16 << 20) -> tuple[Outcome, int]:
-    """TLS 1.2: after the server's flight, the records of a 16 MB Finished, sent on
-    while we read; the answer and how many bytes went out before the server stopped us."""
-    sock = connect(port)
-    sent = 0
-    stop = threading.Event()
+class Flood:
+    """Sends ``first``, then ``make()`` chunks until ``total`` bytes, from a thread; stops
+    at the first send that fails (the peer closed or reset)."""
 
-    def pump() -> None:
-        nonlocal sent
-        message = handshake(20, b"")[:1] + (0xFFFFFF).to_bytes(3, "big")
-        chunk = records(HANDSHAKE, message + bytes(16380))
-        filler = records(HANDSHAKE, bytes(1 << 14)) * 4
-        if not send_quietly(sock, chunk):
-            return
-        sent += len(chunk)
-        while sent < total and not stop.is_set():
-            if not send_quietly(sock, filler):
+    def __init__(
+        self, send: Callable[[bytes], bool], first: bytes, make: Callable[[], bytes], total: int
+    ) -> None:
+        self.sent = 0
+        self.failed = False
+        self._send, self._first, self._make, self._total = send, first, make, total
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        chunk = self._first
+        while not self._stop.is_set():
+            if not self._send(chunk):
+                self.failed = True
                 return
-            sent += len(filler)
+            self.sent += len(chunk)
+            if self.sent >= self._total:
+                return
+            chunk = self._make()
 
-    with sock:
+    def finish(self, timeout: float = 10.0) -> str:
+        """Wait for the whole flood (bounded); ``sent N bytes`` or ``send failed after N``."""
+        self._thread.join(timeout)
+        self._stop.set()
+        self._thread.join(5)
+        return f"{'send failed after' if self.failed else 'sent'} {self.sent} bytes"
+
+
+# -- item 6: one alert, then silence --------------------------------------------------
+def oversized_finished(port: int, total: int = 16 << 20) -> tuple[Outcome, Flood]:
+    """TLS 1.2: after the server's flight, the records of a 16 MB Finished, sent on
+    while we read; the answer, and the flood (did the server read it all, or reset?)."""
+    with connect(port) as sock:
         sock.sendall(tls12_hello())
         flight = read_flight(sock, 14)
         if 14 not in flight.handshake_types():
-            return _fatal(flight), 0
-        sender = threading.Thread(target=pump, daemon=True)
-        sender.start()
+            raise AssertionError(f"no ServerHelloDone: {flight.describe()}")
+        header = bytes([20]) + (0xFFFFFF).to_bytes(3, "big")
+        first = records(HANDSHAKE, header + bytes(16380))
+        filler = records(HANDSHAKE, bytes(1 << 14)) * 4
+        flood = Flood(lambda d: send_quietly(sock, d), first, lambda: filler, total)
         answer = read_answer(sock, 8.0)
-        stop.set()
-        sender.join(10)
-        return _fatal(answer), sent
+        detail = flood.finish()
+        outcome = _fatal(answer)
+        outcome.detail += f"; {detail}"
+        return outcome, flood
 
 
 # -- item 7: early data the server does not accept ---------------------------------
@@ -418,41 +439,31 @@ __all__ = [
 ]
 
 
-def tls13_oversized_finished(port: int, total: int = 16 << 20) -> tuple[Outcome, int]:
+def tls13_oversized_finished(port: int, total: int = 16 << 20) -> tuple[Outcome, Flood]:
     """TLS 1.3: after the server's flight, the records of a 16 MB Finished sealed with our
     real client handshake key, sent on while we read; the server's answer must be one
-    (encrypted) record, then FIN. Returns it, and the bytes we got out."""
+    (encrypted) record, then FIN. Returns it, and the flood."""
     client = SplicedClient(port, engine_config())
-    sent = 0
-    stop = threading.Event()
     try:
         client.send_hello()
         client.run(5.0)
         client.conn.data_to_send()  # our real Finished: not sent
         if client.completed is None:
-            return Outcome(client.alerts_received, client.end, detail="no server flight"), 0
+            raise AssertionError(f"no server flight: {client.events}")
         conn = client.conn
         stage = conn.handshake_stage
         cipher = conn.crypto.RecordCipher(TLS13, int(conn.suite), stage.client_key, stage.client_iv)
         header = bytes([20]) + (0xFFFFFF).to_bytes(3, "big")
         first = record(CCS, b"\x01") + cipher.seal(HANDSHAKE, header + bytes(16380))
 
-        def pump() -> None:
-            nonlocal sent
-            if not client.send_raw(first):
-                return
-            sent += len(first)
-            while sent < total and not stop.is_set():
-                chunk = b"".join(cipher.seal(HANDSHAKE, bytes(1 << 14)) for _ in range(4))
-                if not client.send_raw(chunk):
-                    return
-                sent += len(chunk)
-
-        sender = threading.Thread(target=pump, daemon=True)
-        sender.start()
+        flood = Flood(
+            client.send_raw,
+            first,
+            lambda: b"".join(cipher.seal(HANDSHAKE, bytes(1 << 14)) for _ in range(4)),
+            total,
+        )
         answer = client.drain(8.0)
-        stop.set()
-        sender.join(10)
+        detail = flood.finish()
         raw = b"".join(
             bytes([t]) + v.to_bytes(2, "big") + len(p).to_bytes(2, "big") + p
             for t, v, p in answer.records
@@ -462,8 +473,42 @@ def tls13_oversized_finished(port: int, total: int = 16 << 20) -> tuple[Outcome,
             client.alerts_received,
             answer.end,
             extra_records=len(answer.records) - 1,
-            detail=answer.describe(),
-        ), sent
+            detail=f"{answer.describe()}; {detail}",
+        ), flood
     finally:
-        stop.set()
+        client.close()
+
+
+def tls12_sealed_oversized_finished(port: int, total: int = 16 << 20) -> tuple[Outcome, Flood]:
+    """TLS 1.2 with real keys: our engine's ClientKeyExchange and ChangeCipherSpec, then
+    the records of a 16 MB Finished sealed with the real client write key (sequence 0
+    on), sent on while we read. The server's alert is in the clear (it has not sent its
+    ChangeCipherSpec); it must come once, then FIN."""
+    client = SplicedClient(port, engine_config(version=TLS12))
+    try:
+        client.send_hello()
+        client.run(5.0, until_complete=False, until=lambda: client.conn.records.write_protected)
+        out = client.conn.data_to_send()
+        recs, _ = parse_records(out)
+        if [t for t, _v, _p in recs] != [HANDSHAKE, CCS, HANDSHAKE]:
+            raise AssertionError(f"not CKE, CCS, Finished: {recs}")
+        plain = b"".join(record(t, p) for t, _v, p in recs[:2])  # ClientKeyExchange, CCS
+        direction = client.conn.records._write
+        assert direction is not None
+        direction.rewind(0)  # our real Finished (sequence 0) is not sent
+        cipher = direction.cipher
+        header = bytes([20]) + (0xFFFFFF).to_bytes(3, "big")
+        first = plain + cipher.seal(HANDSHAKE, header + bytes(16380))
+
+        flood = Flood(
+            client.send_raw,
+            first,
+            lambda: b"".join(cipher.seal(HANDSHAKE, bytes(1 << 14)) for _ in range(4)),
+            total,
+        )
+        answer = client.drain(8.0)
+        outcome = _fatal(answer)
+        outcome.detail += f"; {flood.finish()}"
+        return outcome, flood
+    finally:
         client.close()

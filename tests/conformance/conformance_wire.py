@@ -335,12 +335,20 @@ class SplicedClient:
     def send_raw(self, data: bytes) -> bool:
         return send_quietly(self.sock, data)
 
-    def run(self, timeout: float = 5.0, until_complete: bool = True) -> None:
-        """Pump bytes both ways until the handshake completes or the connection ends."""
+    def run(
+        self,
+        timeout: float = 5.0,
+        until_complete: bool = True,
+        until: Callable[[], bool] | None = None,
+    ) -> None:
+        """Pump bytes both ways until the handshake completes (or ``until()``), or the
+        connection ends."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             # Our last flight (CCS, Finished) stays queued: the caller sends it, or not.
             if until_complete and self.completed is not None:
+                return
+            if until is not None and until():
                 return
             out = self.conn.data_to_send()
             if out and not send_quietly(self.sock, out):
