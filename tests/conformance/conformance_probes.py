@@ -512,3 +512,15 @@ def tls12_sealed_oversized_finished(port: int, total: int = 16 << 20) -> tuple[O
         return outcome, flood
     finally:
         client.close()
+
+
+def empty_plaintext_handshake(port: int, count: int) -> tuple[Outcome, bool]:
+    """``count`` empty plaintext handshake records, then a TLS 1.3 ClientHello: the
+    answer, and whether a ServerHello came."""
+    hello = hello_record(client_hello_body(TLS13_SUITES, tls13_extensions()))
+    with connect(port) as sock:
+        send_quietly(sock, record(HANDSHAKE, b"") * count + hello)
+        answer = read_flight(sock, 2, timeout=3.0)
+        if ALERT in answer.types and answer.end == "timeout":
+            answer.end = read_answer(sock, 3.0).end
+        return _fatal(answer), 2 in answer.handshake_types()

@@ -22,6 +22,7 @@ from conformance_probes import (
     Outcome,
     big_hello_hook,
     early_data_run,
+    empty_plaintext_handshake,
     empty_records,
     engine_config,
     fake_early_records,
@@ -381,4 +382,24 @@ def test_tls13_empty_handshake_record(serve: Served, openssl: OpenSSLServer) -> 
     """RFC 8446 §5.1: zero-length handshake fragments must not be sent."""
     for port in (serve.port, openssl.port):
         fails_once(empty_records(port, 1, TLS13, 22), A.UNEXPECTED_MESSAGE, f"port {port}")
+    serves(serve)
+
+
+@pytest.mark.parametrize("count", [1, MAX_EMPTY_RECORDS, MAX_EMPTY_RECORDS + 1])
+def test_empty_handshake_records(serve: Served, openssl: OpenSSLServer, count: int) -> None:
+    """RFC 5246 §6.2.1, RFC 8446 §5.1: zero-length handshake fragments must not be sent,
+    so we refuse the first (``unexpected_message``), before the ClientHello and, sealed,
+    after a TLS 1.2 handshake. OpenSSL counts them with empty records and refuses only
+    the 33rd: the bound of item 8 is 0 for us here, by choice."""
+    ours, _ = empty_plaintext_handshake(serve.port, count)
+    fails_once(ours, A.UNEXPECTED_MESSAGE, f"{count} empty handshake records")
+    fails_once(empty_records(serve.port, count, TLS12, 22), A.UNEXPECTED_MESSAGE, "sealed")
+    theirs, their_hello = empty_plaintext_handshake(openssl.port, count)
+    sealed = empty_records(openssl.port, count, TLS12, 22)
+    if count <= MAX_EMPTY_RECORDS:
+        assert their_hello and not theirs.alerts, f"OpenSSL: {theirs}"
+        completes(sealed, "OpenSSL, sealed", GNIP)
+    else:
+        fails_once(theirs, A.UNEXPECTED_MESSAGE, "OpenSSL")
+        fails_once(sealed, A.UNEXPECTED_MESSAGE, "OpenSSL, sealed")
     serves(serve)
