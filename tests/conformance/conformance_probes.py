@@ -21,6 +21,7 @@ from conformance_wire import (
     HANDSHAKE,
     SECP256R1,
     SIG_SCHEMES,
+    TLS12_ECDHE_SUITES,
     TLS13_SUITES,
     X25519,
     Answer,
@@ -29,11 +30,11 @@ from conformance_wire import (
     client_hello_body,
     client_key_exchange,
     connect,
-    early_data,
     handshake,
     hello_record,
     key_share,
     parse_records,
+    point_formats,
     psk_modes,
     read_answer,
     read_flight,
@@ -48,7 +49,6 @@ from conformance_wire import (
     tls12_to_finished,
     tls13_extensions,
     u16,
-    vec,
 )
 
 from tlsbench.tls import ClientConfig, NamedGroup
@@ -57,11 +57,11 @@ from tlsbench.tls.extensions import encode_signature_algorithms
 from tlsbench.tls.messages import ClientHello
 
 try:  # the lead's bound (issue 11 item 7); the issue's figure until it lands
-    from tlsbench.tls.constants import MAX_SKIPPED_EARLY_DATA
+    from tlsbench.tls.constants import MAX_SKIPPED_EARLY_DATA as MAX_SKIPPED_EARLY_DATA
 except ImportError:  # pragma: no cover - only before the engine fix
     MAX_SKIPPED_EARLY_DATA = 16384 + 256
 try:
-    from tlsbench.tls.constants import MAX_EMPTY_RECORDS
+    from tlsbench.tls.constants import MAX_EMPTY_RECORDS as MAX_EMPTY_RECORDS
 except ImportError:  # pragma: no cover
     MAX_EMPTY_RECORDS = 32
 
@@ -277,8 +277,6 @@ def hello_version(
     ]
     if versions is not None:
         exts.insert(0, supported_versions(versions))
-    from conformance_wire import TLS12_ECDHE_SUITES, point_formats
-
     body = client_hello_body(TLS13_SUITES + TLS12_ECDHE_SUITES, [*exts, point_formats()], legacy)
     with connect(port) as sock:
         sock.sendall(hello_record(body, record_version))
@@ -427,16 +425,6 @@ def empty_records(
         return _after_engine(client, Outcome(client.alerts_received, client.end, True, reply))
     finally:
         client.close()
-
-
-__all__ = [
-    "CCS",
-    "MAX_EMPTY_RECORDS",
-    "MAX_SKIPPED_EARLY_DATA",
-    "TLS12",
-    "early_data",
-    "vec",
-]
 
 
 def tls13_oversized_finished(port: int, total: int = 16 << 20) -> tuple[Outcome, Flood]:
