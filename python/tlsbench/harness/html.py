@@ -48,7 +48,7 @@ LATENCY_KINDS = (
 )
 _QUANTILES = (0, 1, 2, 5, *range(10, 91, 5), 95, 97, 98, 99, 99.5, 100)
 """Percentiles each latency curve is drawn through (the samples are sorted and thinned)."""
-CHART_WIDTH = 6.4
+CHART_WIDTH = 4.8
 """Inches; the page scales every chart to its column."""
 _SHORT = re.compile(r"(\d\.\d)\d+")
 
@@ -577,18 +577,19 @@ def change_chart(charts: Charts, found: list[Verdict]) -> Markup | None:
 
 
 def ladder_chart(charts: Charts, trace: dict[str, Any]) -> Markup:
-    """The trace's ladder as the walkthrough draws it: one row per step, times at both ends."""
+    """The trace's ladder as the walkthrough draws it: one row per step, times at both ends,
+    the message above its arrow and the key that protected it below."""
     rows = trace["ladder"]
-    fig, ax = charts.figure(0.34 * len(rows) + 0.7)
+    fig, ax = charts.figure(0.5 * len(rows) + 0.5, width=4.8)
     ax.grid(False)
-    ax.set_xlim(-0.62, 1.95)
-    ax.set_ylim(len(rows) - 0.4, -1.1)
+    ax.set_xlim(-0.34, 1.34)
+    ax.set_ylim(len(rows) - 0.3, -1.0)
     ax.axis("off")
     for x, who in ((0, "client"), (1, "server")):
-        ax.plot([x, x], [-0.6, len(rows) - 0.5], color="#555555", linewidth=1)
-        ax.text(x, -0.8, who, ha="center", va="bottom", fontsize=9, weight="bold")
-    ax.text(-0.6, -0.8, "ms", ha="left", va="bottom", fontsize=8)
-    ax.text(1.08, -0.8, "ms    key", ha="left", va="bottom", fontsize=8)
+        ax.plot([x, x], [-0.55, len(rows) - 0.4], color="#555555", linewidth=1)
+        ax.text(x, -0.65, who, ha="center", va="bottom", fontsize=9.5, weight="bold")
+    ax.text(-0.05, -0.65, "ms", ha="right", va="bottom", fontsize=8.5)
+    ax.text(1.05, -0.65, "ms", ha="left", va="bottom", fontsize=8.5)
     for i, m in enumerate(rows):
         client_to_server = m["from"] == "client"
         start, end = (0.0, 1.0) if client_to_server else (1.0, 0.0)
@@ -596,8 +597,8 @@ def ladder_chart(charts: Charts, trace: dict[str, Any]) -> Markup:
         colour = "#555555" if m["kind"] == "tcp" else "#0072B2" if key else "#000000"
         ax.annotate(
             "",
-            xy=(end, i + 0.12),
-            xytext=(start, i + 0.12),
+            xy=(end, i),
+            xytext=(start, i),
             arrowprops={
                 "arrowstyle": "-|>",
                 "color": colour,
@@ -611,24 +612,17 @@ def ladder_chart(charts: Charts, trace: dict[str, Any]) -> Markup:
             label = f"{m['name']} {m['size']} B: {m.get('content', '')}"
         else:
             label = f"{m['name']} {m['size']} B"
-        ax.text(0.5, i - 0.02, label, ha="center", va="bottom", fontsize=7.5, color=colour)
+        ax.text(0.5, i - 0.08, label, ha="center", va="bottom", fontsize=8.5, color=colour)
+        if m["kind"] != "tcp":
+            ax.text(0.5, i + 0.1, key or "plaintext", ha="center", va="top", fontsize=7,
+                    color=colour, style="italic")  # fmt: skip
         left, right = (
             (m["sent_ms"], m["received_ms"])
             if client_to_server
             else (m["received_ms"], m["sent_ms"])
         )
-        ax.text(-0.05, i + 0.12, f"{left:.3f}", ha="right", va="center", fontsize=7.5)
-        ax.text(1.05, i + 0.12, f"{right:.3f}", ha="left", va="center", fontsize=7.5)
-        if m["kind"] != "tcp":
-            ax.text(
-                1.32,
-                i + 0.12,
-                key or "plaintext",
-                ha="left",
-                va="center",
-                fontsize=6.5,
-                color=colour,
-            )
+        ax.text(-0.05, i, f"{left:.3f}", ha="right", va="center", fontsize=8.5)
+        ax.text(1.05, i, f"{right:.3f}", ha="left", va="center", fontsize=8.5)
     return charts.svg(fig, "handshake ladder of the traced connection")
 
 
