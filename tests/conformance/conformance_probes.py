@@ -235,10 +235,12 @@ def tls12_client_message(port: int, msg_type: int, length: int) -> Outcome:
 
 
 # -- item 3: records too short for their tag -------------------------------------
-def tls13_short_record(port: int, length: int) -> Outcome:
-    """TLS 1.3: the server's flight read for real, then an application_data record of
-    ``length`` bytes in place of our Finished; the server's (encrypted) alert decrypted."""
-    client = SplicedClient(port, engine_config())
+def tls13_short_record(
+    port: int, length: int, suite: CipherSuite = CipherSuite.TLS_AES_128_GCM_SHA256
+) -> Outcome:
+    """TLS 1.3 with ``suite``: the server's flight read for real, then an application_data
+    record of ``length`` bytes in place of our Finished; the server's alert decrypted."""
+    client = SplicedClient(port, engine_config(cipher_suites=(suite,)))
     try:
         client.send_hello()
         client.run(5.0)

@@ -45,7 +45,7 @@ from conformance_servers import OpenSSLServer
 from conformance_wire import CCS, SECP256R1, X25519, good_client, p256_public, record
 
 from tlsbench.tls import ClientConnection, NamedGroup
-from tlsbench.tls.constants import TLS12, TLS13, AlertDescription
+from tlsbench.tls.constants import TLS12, TLS13, AlertDescription, CipherSuite
 
 A = AlertDescription
 
@@ -139,12 +139,22 @@ def test_max_handshake_message_knob(serve: Served, serve_knob: Served) -> None:
 
 # -- item 3: records too short for their tag ------------------------------------------
 @pytest.mark.parametrize("length", [0, 1, 15, 16])
+@pytest.mark.parametrize(
+    "suite",
+    [
+        CipherSuite.TLS_AES_128_GCM_SHA256,
+        CipherSuite.TLS_AES_256_GCM_SHA384,
+        CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+    ],
+    ids=["aes128", "aes256", "chacha"],
+)
 def test_tls13_short_record_is_bad_record_mac(
-    serve: Served, openssl: OpenSSLServer, length: int
+    serve: Served, openssl: OpenSSLServer, suite: CipherSuite, length: int
 ) -> None:
     """RFC 8446 §5.2 (16 bytes: a tag and no inner type, which cannot decrypt either)."""
-    fails_once(tls13_short_record(serve.port, length), A.BAD_RECORD_MAC, f"{length} bytes")
-    fails_once(tls13_short_record(openssl.port, length), A.BAD_RECORD_MAC, "OpenSSL")
+    ours = tls13_short_record(serve.port, length, suite)
+    fails_once(ours, A.BAD_RECORD_MAC, f"{length} bytes")
+    fails_once(tls13_short_record(openssl.port, length, suite), A.BAD_RECORD_MAC, "OpenSSL")
     serves(serve)
 
 
