@@ -110,7 +110,9 @@ def test_duplicate_extension() -> None:
         (ext.decode_server_name, b"\x00\x00", DECODE),
         (ext.decode_cookie, b"\x00\x00", DECODE),
         (ext.decode_psk_key_exchange_modes, b"\x00", DECODE),
-        (ext.decode_key_share_server, b"\x00\x1d\x00\x00", DECODE),  # empty key_exchange
+        # An empty key_exchange is a malformed share (§4.2.8), as OpenSSL answers it.
+        (ext.decode_key_share_server, b"\x00\x1d\x00\x00", ILLEGAL),
+        (ext.decode_key_share_client, b"\x00\x04\x00\x1d\x00\x00", ILLEGAL),
         (ext.decode_key_share_client, b"\x00\x0a\x00\x1d\x00\x01\x01\x00\x1d\x00\x01\x02", ILLEGAL),
         (ext.decode_supported_groups, b"\x00\x02\x00\x1d\x00", DECODE),  # trailing byte
     ],

@@ -15,6 +15,7 @@ accept loop and the other connections go on.
 from __future__ import annotations
 
 import errno
+import re
 import selectors
 import socket
 import time
@@ -93,8 +94,32 @@ class RequestTooLarge(Exception):
     """An HTTP request head grew past ``ServerLimits.max_request``."""
 
 
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+"""The blank line ending a request head; a bare LF ends a line too (RFC 9112 §2.2)."""
+
+
+def _keeps_alive(head: bytes) -> bool:
+    """Whether a request head asks for a persistent connection (RFC 9112 §9.3)."""
+    lines = [line.rstrip(b"\r") for line in head.split(b"\n")]
+    version = lines[0].rsplit(b" ", 1)[-1].upper() if lines else b""
+    tokens: set[bytes] = set()
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() == b"connection":
+            tokens.update(t.strip().lower() for t in value.split(b","))
+    if b"close" in tokens:
+        return False
+    if version == b"HTTP/1.0":
+        return b"keep-alive" in tokens
+    return True
+
+
 class HttpHandler:
-    """Answer each HTTP/1.1 request head with a small 200; ``connection: close`` ends it."""
+    """Answer each HTTP request head with a small 200, and close when the request asks.
+
+    HTTP/1.1 keeps the connection unless ``connection: close``; HTTP/1.0 closes after
+    the response unless ``connection: keep-alive``. The close is a close_notify.
+    """
 
     def __init__(self, max_request: int) -> None:
         self._buffer = b""
@@ -104,9 +129,9 @@ class HttpHandler:
         """One response per complete request head received so far."""
         self._buffer += data
         replies: list[bytes] = []
-        while b"\r\n\r\n" in self._buffer:
-            head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
-            keep = b"connection: close" not in head.lower()
+        while (end := _HEAD_END.search(self._buffer)) is not None:
+            head, self._buffer = self._buffer[: end.start()], self._buffer[end.end() :]
+            keep = _keeps_alive(head.lstrip(b"\r\n"))
             replies.append(
                 b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: "
                 + str(len(HTTP_BODY)).encode()

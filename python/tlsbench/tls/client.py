@@ -249,6 +249,7 @@ class ExpectServerHello(State):
             raise ProtocolError(
                 AlertDescription.ILLEGAL_PARAMETER, "server selected a version not offered"
             )
+        conn.records.ignore_record_version = True  # §5.1, from here on
         if hello.legacy_session_id_echo != conn.session_id:
             raise ProtocolError(
                 AlertDescription.ILLEGAL_PARAMETER, "legacy_session_id_echo differs"

@@ -67,6 +67,17 @@ class Reader:
             raise _decode_error(f"vector length {length} outside {minimum}..{maximum}")
         return self.raw(length)
 
+    def public_value(self, prefix: int, maximum: int) -> bytes:
+        """An (EC)DH public value ``<1..maximum>``; an empty one is illegal_parameter.
+
+        RFC 8446 §4.2.8 and RFC 8422 §5.11 make a share that is not a valid value for its
+        group illegal_parameter; OpenSSL answers the empty one that way too.
+        """
+        value = self.vector(prefix, 0, maximum)
+        if not value:
+            raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "empty key share")
+        return value
+
     @contextmanager
     def sub(self, prefix: int, minimum: int, maximum: int) -> Iterator[Reader]:
         """A reader over one vector, which must be consumed whole."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+SSL3 = 0x0300
 TLS12 = 0x0303
 TLS13 = 0x0304
 
@@ -12,6 +13,27 @@ TLS13 = 0x0304
 # suite of TLS 1.2 adds more than 24, so the same bound serves both versions).
 MAX_FRAGMENT = 1 << 14
 MAX_CIPHERTEXT = MAX_FRAGMENT + 256
+
+# The largest ClientHello the syntax allows (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2):
+# version 2 + random 32 + session id 1+32 + cipher suites 2+(2^16-2) + compression
+# methods 1+255 + extensions 2+(2^16-1) bytes of body; OpenSSL's limit is the same.
+MAX_CLIENT_HELLO = 2 + 32 + 1 + 32 + 2 + 0xFFFE + 1 + 255 + 2 + 0xFFFF
+
+# Early data a server that does not accept it skips (RFC 8446 §4.2.10): the
+# ciphertext bytes of records it could not decrypt (or, after a HelloRetryRequest,
+# of application_data records), in all. OpenSSL's default max_early_data is 16384
+# plaintext bytes; 256 more cover the records' expansion.
+MAX_SKIPPED_EARLY_DATA = MAX_FRAGMENT + 256
+
+# Consecutive empty application_data records accepted (RFC 8446 §5.4 allows them,
+# RFC 5246 §6.2.1 too); each costs a decryption, so a stream of them is refused
+# with unexpected_message past this many, as OpenSSL does past 32.
+MAX_EMPTY_RECORDS = 32
+
+# The AEAD tag of every suite here. A shorter protected record fails decryption
+# (bad_record_mac): TLS 1.3 needs the tag and at least the inner content type (RFC 8446
+# §5.2), TLS 1.2 AES-GCM the tag and an 8-byte explicit nonce (RFC 5288 §3).
+AEAD_TAG = 16
 
 # RFC 8446 §4.1.3: the last 8 bytes of ServerHello.random when a TLS 1.3 server
 # negotiates TLS 1.2 (and 1.1 or below).

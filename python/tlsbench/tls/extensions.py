@@ -122,7 +122,7 @@ class KeyShareEntry:
     def read(cls, reader: Reader) -> KeyShareEntry:
         """Read one entry."""
         group = reader.u16()
-        return cls(group, reader.vector(2, 1, 0xFFFF))
+        return cls(group, reader.public_value(2, 0xFFFF))
 
 
 def encode_key_share_client(shares: list[KeyShareEntry]) -> bytes:

@@ -83,7 +83,7 @@ class ServerECDHParams:
         if reader.u8() != ECCurveType.NAMED_CURVE:
             raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "not a named curve")
         curve = reader.u16()
-        return cls(curve, reader.vector(1, 1, 255))
+        return cls(curve, reader.public_value(1, 255))
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,6 @@ class ClientKeyExchange:
     def decode(cls, body: bytes, ecdhe: bool) -> ClientKeyExchange:
         """Parse a body for the negotiated key exchange."""
         reader = Reader(body)
-        data = reader.vector(1, 1, 255) if ecdhe else reader.vector(2, 0, 0xFFFF)
+        data = reader.public_value(1, 255) if ecdhe else reader.vector(2, 0, 0xFFFF)
         reader.finish()
         return cls(data, ecdhe)

@@ -12,22 +12,31 @@ together by :class:`HandshakeBuffer`.
 from __future__ import annotations
 
 from tlsbench.crypto.base import Provider
+from tlsbench.errors import TlsError
 
 from .alerts import ProtocolError
 from .constants import (
+    AEAD_TAG,
     MAX_CIPHERTEXT,
+    MAX_EMPTY_RECORDS,
     MAX_FRAGMENT,
+    MAX_SKIPPED_EARLY_DATA,
     TLS12,
     TLS13,
     AlertDescription,
     CipherSuite,
     ContentType,
+    HandshakeType,
 )
 from .messages import Handshake
 
 HEADER = 5
 MAX_HANDSHAKE_MESSAGE = 1 << 16
-"""Default cap on one handshake message (ours, not the RFC's 2^24 - 1): a DoS bound."""
+"""Default cap on one handshake message (ours, not the RFC's 2^24 - 1): a DoS bound.
+
+A ClientHello has a cap of its own, the largest its syntax allows (MAX_CLIENT_HELLO)."""
+GCM_EXPLICIT_NONCE = 8
+"""TLS 1.2 AES-GCM records start with an 8-byte explicit nonce (RFC 5288 §3)."""
 _TYPES = frozenset(int(t) for t in ContentType)
 
 Record = tuple[int, bytes, bool]
@@ -42,6 +51,7 @@ class _Direction:
     ) -> None:
         self._provider = provider
         self._suite = suite
+        self.suite = suite
         self._key = key
         self._iv = iv
         self.version = version
@@ -67,6 +77,13 @@ class RecordLayer:
         """The record version we write; 0x0301 is allowed for an initial ClientHello (§5.1)."""
         self.ccs_pending = False
         """Send a dummy ChangeCipherSpec before the next protected record (Appendix D.4)."""
+        self.ignore_record_version = False
+        """TLS 1.3 is negotiated: legacy_record_version is ignored for all purposes (§5.1)."""
+        self.skip_early_data = False
+        """Skip 0-RTT records we do not accept (§4.2.10), up to MAX_SKIPPED_EARLY_DATA bytes."""
+        self.early_data_skipped = 0
+        """Ciphertext bytes of early data skipped so far."""
+        self._empty_records = 0
 
     # -- keys ----------------------------------------------------------------
     @property
@@ -142,8 +159,9 @@ class RecordLayer:
         length = int.from_bytes(self._in[start + 3 : start + 5], "big")
         if content_type not in _TYPES:
             raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, f"content type {content_type}")
-        # §5.1: legacy_record_version is otherwise ignored, but must look like TLS.
-        if self._in[start + 1] != 3:
+        # §5.1: legacy_record_version is ignored under TLS 1.3; until then (and under
+        # TLS 1.2, RFC 5246 Appendix E.1) it must look like TLS, {03,XX}.
+        if self._in[start + 1] != 3 and not self.ignore_record_version:
             raise ProtocolError(AlertDescription.PROTOCOL_VERSION, "not a TLS record")
         # TLS 1.2 protects every content type; TLS 1.3 hides them all in application_data.
         protected = content_type == ContentType.APPLICATION_DATA or self._read_tls12
@@ -160,10 +178,23 @@ class RecordLayer:
         A batch is opened in one provider call; if that fails (a KeyUpdate inside
         it, or a bad record) the cipher is rewound and one record is returned.
         """
-        length = self._next_length(0)
-        if length is None:
-            return []
-        if batch and self._read is not None:
+        while True:
+            length = self._next_length(0)
+            if length is None:
+                return []
+            if batch and self._read is not None:
+                opened = self._open_batch()
+                if opened:
+                    return opened
+            record = bytes(self._in[: HEADER + length])
+            del self._in[: HEADER + length]
+            one = self._open(record)
+            if one is not None:
+                return [one]
+
+    def _open_batch(self) -> list[Record]:
+        """Every whole application_data record buffered, in one call; [] to go one by one."""
+        if self._read is not None:
             end = 0
             count = 0
             while True:
@@ -182,11 +213,35 @@ class RecordLayer:
                 else:
                     del self._in[:end]
                     return [self._check_inner(t, p, direction.version) for t, p in opened]
-        record = bytes(self._in[: HEADER + length])
-        del self._in[: HEADER + length]
-        return [self._open(record)]
+        return []
 
-    def _open(self, record: bytes) -> Record:
+    def _short(self, payload: bytes, version: int) -> None:
+        """§5.2 / RFC 5246 §6.2.3.3: a ciphertext too short for its tag fails decryption."""
+        if version == TLS13:  # the tag over at least the inner content type
+            overhead = AEAD_TAG + 1
+        elif self._suite_has_explicit_nonce():
+            overhead = AEAD_TAG + GCM_EXPLICIT_NONCE
+        else:
+            overhead = AEAD_TAG
+        if len(payload) < overhead:
+            raise ProtocolError(AlertDescription.BAD_RECORD_MAC, "record shorter than its tag")
+
+    def _suite_has_explicit_nonce(self) -> bool:
+        assert self._read is not None
+        return "CHACHA20" not in self._read.suite.name
+
+    def _skip(self, payload: bytes) -> None:
+        """Count one skipped early-data record against the bound (§4.2.10)."""
+        self.early_data_skipped += len(payload)
+        if self.early_data_skipped > MAX_SKIPPED_EARLY_DATA:
+            self.skip_early_data = False
+            raise ProtocolError(
+                AlertDescription.BAD_RECORD_MAC,
+                f"over {MAX_SKIPPED_EARLY_DATA} bytes of records that do not decrypt",
+            )
+
+    def _open(self, record: bytes) -> Record | None:
+        """One record opened; None when it is early data skipped unread."""
         content_type = record[0]
         payload = record[HEADER:]
         if self._read is not None and self._read.version == TLS12:
@@ -194,13 +249,20 @@ class RecordLayer:
                 # Too short to be protected: a second ChangeCipherSpec, refused as such.
                 raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "change_cipher_spec")
             # RFC 5246 §6.2.3: after ChangeCipherSpec every record is protected.
+            self._short(payload, TLS12)
             outer_type, plaintext = self._read.cipher.open(record)
             return self._check_inner(outer_type, plaintext, TLS12)
         if content_type == ContentType.APPLICATION_DATA:
             if self._read is None:
+                if self.skip_early_data:  # after a HelloRetryRequest: skipped unread
+                    self._skip(payload)
+                    return None
                 raise ProtocolError(
                     AlertDescription.UNEXPECTED_MESSAGE, "protected record before keys"
                 )
+            if self.skip_early_data:
+                return self._trial_open(record)
+            self._short(payload, TLS13)
             inner_type, plaintext = self._read.cipher.open(record)
             return self._check_inner(inner_type, plaintext, TLS13)
         if self._read is not None and content_type == ContentType.HANDSHAKE:
@@ -211,8 +273,22 @@ class RecordLayer:
             raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "empty plaintext record")
         return content_type, payload, False
 
-    @staticmethod
-    def _check_inner(content_type: int, plaintext: bytes, version: int) -> Record:
+    def _trial_open(self, record: bytes) -> Record | None:
+        """§4.2.10: a record the handshake key does not open is early data, skipped."""
+        direction = self._read
+        assert direction is not None
+        sequence = direction.cipher.sequence
+        try:
+            self._short(record[HEADER:], TLS13)
+            inner_type, plaintext = direction.cipher.open(record)
+        except TlsError:
+            direction.rewind(sequence)
+            self._skip(record[HEADER:])
+            return None
+        self.skip_early_data = False  # the first record that opens starts the second flight
+        return self._check_inner(inner_type, plaintext, TLS13)
+
+    def _check_inner(self, content_type: int, plaintext: bytes, version: int) -> Record:
         # §5.2: the inner plaintext is at most 2^14 bytes; §5.4: a real type is required.
         # A protected TLS 1.2 ChangeCipherSpec is passed on, for the connection to refuse.
         if len(plaintext) > MAX_FRAGMENT:
@@ -221,8 +297,17 @@ class RecordLayer:
             content_type == ContentType.CHANGE_CIPHER_SPEC and version == TLS13
         ):
             raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, f"inner type {content_type}")
-        if content_type != ContentType.APPLICATION_DATA and not plaintext:
-            raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "empty protected record")
+        if not plaintext:
+            if content_type != ContentType.APPLICATION_DATA:
+                raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "empty protected record")
+            self._empty_records += 1
+            if self._empty_records > MAX_EMPTY_RECORDS:
+                raise ProtocolError(
+                    AlertDescription.UNEXPECTED_MESSAGE,
+                    f"more than {MAX_EMPTY_RECORDS} empty records in a row",
+                )
+        else:
+            self._empty_records = 0
         return content_type, bytes(plaintext), True
 
 
@@ -233,6 +318,8 @@ class HandshakeBuffer:
         self._buf = bytearray()
         self.max_message = max_message
         """A longer message is refused as soon as its header is seen (decode_error)."""
+        self.max_client_hello = max_message
+        """The cap on a ClientHello; a server raises it to the syntax's own maximum."""
 
     @property
     def empty(self) -> bool:
@@ -248,10 +335,12 @@ class HandshakeBuffer:
         if len(self._buf) < 4:
             return None
         length = int.from_bytes(self._buf[1:4], "big")
-        if length > self.max_message:
+        hello = self._buf[0] == HandshakeType.CLIENT_HELLO
+        limit = self.max_client_hello if hello else self.max_message
+        if length > limit:
             raise ProtocolError(
                 AlertDescription.DECODE_ERROR,
-                f"handshake message of {length} bytes (limit {self.max_message})",
+                f"handshake message of {length} bytes (limit {limit})",
             )
         if len(self._buf) < 4 + length:
             return None

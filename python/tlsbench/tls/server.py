@@ -24,6 +24,8 @@ from .constants import (
     DEFAULT_SERVER_VERSIONS,
     DEFAULT_SUITES,
     HELLO_RETRY_REQUEST_RANDOM,
+    MAX_CLIENT_HELLO,
+    SSL3,
     TLS12,
     TLS13,
     AlertDescription,
@@ -139,6 +141,7 @@ class ServerConnection(Connection):
         """The versions this server negotiates: accepted, with a suite configured."""
         self.certificate = config.certificates[0]
         """The certificate this handshake presents (chosen with the suite)."""
+        self._handshake.max_client_hello = MAX_CLIENT_HELLO
         self._state = ExpectClientHello(self)
 
     def certificate_verify_signature(
@@ -193,8 +196,11 @@ def spoken_versions(config: ServerConfig) -> set[int]:
 
 def select_version(ours: set[int], hello: ClientHello) -> int:
     """The highest of ``ours`` the client speaks (§4.2.1; RFC 5246 Appendix E.1 without it)."""
+    if hello.legacy_version < SSL3:  # not even SSL 3.0: refused whatever else it offers
+        shown = f"{hello.legacy_version:#06x}"
+        raise _fail(AlertDescription.PROTOCOL_VERSION, f"legacy_version {shown}")
     versions = hello.extensions.get(ExtensionType.SUPPORTED_VERSIONS)
-    if versions is not None:  # §4.2.1: then legacy_version is ignored
+    if versions is not None:  # §4.2.1: then legacy_version is otherwise ignored
         offered = ext.decode_supported_versions_client(versions)
     else:
         offered = [TLS12] if hello.legacy_version >= TLS12 else []
@@ -271,9 +277,18 @@ class ExpectClientHello(State):
                 raise _fail(AlertDescription.ILLEGAL_PARAMETER, "ClientHello2 without TLS 1.3")
             return server12.client_hello(conn, hello, message)
         conn.ccs_allowed = True
+        conn.records.ignore_record_version = True  # §5.1, from here on
         offer = _read_offer(hello)
         if ExtensionType.COOKIE in hello.extensions and self.retry is None:
             raise _fail(AlertDescription.ILLEGAL_PARAMETER, "cookie we did not send")
+        # §4.2.10: early data is never accepted; its records are skipped (record.py).
+        # ClientHello2 must not offer it, and its arrival ends what was sent before it.
+        if self.retry is None:
+            conn.records.skip_early_data = ExtensionType.EARLY_DATA in hello.extensions
+        elif ExtensionType.EARLY_DATA in hello.extensions:
+            raise _fail(AlertDescription.ILLEGAL_PARAMETER, "early_data in ClientHello2")
+        else:
+            conn.records.skip_early_data = False
 
         # The server's preference decides (suite, scheme, group, ALPN).
         suite = next(
