@@ -16,12 +16,14 @@ from pathlib import Path
 from conformance_wire import (
     ALERT,
     APPDATA,
+    CCS,
     EXT_KEY_SHARE,
     EXT_SUPPORTED_VERSIONS,
     HANDSHAKE,
     Answer,
     extension,
     handshake,
+    parse_records,
     read_answer,
     record,
     u16,
@@ -114,6 +116,12 @@ class RawServer:
     error: str = ""
     client_keys: tuple[bytes, bytes] | None = None
     """TLS_AES_128_GCM_SHA256 client handshake (key, iv), when ``respond`` sets them."""
+    second: Callable[[bytes, RawServer], bytes] | None = None
+    """TLS 1.2: called with the client's second flight (through its first protected
+    record); what it returns is sent, then the answer is read."""
+    flight2: bytes = b""
+    tls12_client_keys: tuple[int, bytes, bytes] | None = None
+    """(suite, key, iv) of the client's TLS 1.2 records, when ``second`` sets them."""
 
     def __post_init__(self) -> None:
         self.sock.bind(("127.0.0.1", 0))
@@ -151,6 +159,9 @@ class RawServer:
                     break
             self.hello = parse_hello(message)
             conn.sendall(self.respond(self.hello, self))
+            if self.second is not None:
+                self.flight2 = _through_first_protected(conn)
+                conn.sendall(self.second(self.flight2, self))
             self.answer = read_answer(conn, 6.0)
 
     def result(self) -> Answer:
@@ -164,6 +175,15 @@ class RawServer:
         with the client handshake key when the responder derived it."""
         answer = self.result()
         out = [d for _lvl, d in answer.alerts]
+        if self.tls12_client_keys is not None:
+            suite, key, iv = self.tls12_client_keys
+            cipher = get_provider("cryptography").RecordCipher(0x0303, suite, key, iv)
+            recs, _ = parse_records(self.flight2)
+            cipher.open(record(*recs[-1][::2]))  # the client's Finished, sequence 0
+            for content_type, version, payload in answer.records:
+                if content_type == ALERT and len(payload) > 2:
+                    _outer, plaintext = cipher.open(record(content_type, payload, version))
+                    out.append(plaintext[1])
         if self.client_keys is not None:
             provider = get_provider("cryptography")
             cipher = provider.RecordCipher(TLS13, 0x1301, *self.client_keys)
@@ -174,6 +194,37 @@ class RawServer:
                 if inner == ALERT:
                     out.append(plaintext[1])
         return out
+
+
+def _through_first_protected(conn: socket.socket) -> bytes:
+    """The client's bytes up to and including the first whole record after its CCS."""
+    data = b""
+    while True:
+        recs, _rest = parse_records(data)
+        types = [t for t, _v, _p in recs]
+        if CCS in types and types.index(CCS) < len(types) - 1:
+            return data[: sum(5 + len(p) for _t, _v, p in recs)]
+        chunk = conn.recv(1 << 16)
+        if not chunk:
+            raise AssertionError(f"client closed in its second flight: {types}")
+        data += chunk
+
+
+def tls12_keys(
+    flight2: bytes, server: RawServer, private: x25519.X25519PrivateKey, server_random: bytes
+) -> None:
+    """The client's TLS 1.2 key and IV for TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (RFC 5246
+    §8.1, §6.3; no extended master secret, as the raw ServerHello does not offer it)."""
+    assert server.hello is not None
+    recs, _ = parse_records(flight2)
+    point = recs[0][2][5:]  # ClientKeyExchange: header 4, point length 1
+    shared = private.exchange(x25519.X25519PublicKey.from_public_bytes(point))
+    provider = get_provider("cryptography")
+    master = provider.tls12_master_secret("sha256", shared, server.hello.random, server_random)
+    key, _skey, iv, _siv = provider.tls12_key_block(
+        0xC02F, master, server.hello.random, server_random
+    )
+    server.tls12_client_keys = (0xC02F, key, iv)
 
 
 def tls13_keys(
@@ -194,11 +245,16 @@ def x25519_pair() -> tuple[x25519.X25519PrivateKey, bytes]:
 
 
 def tls12_flight(
-    hello: Hello, cert_dir: Path, curve: int, point: bytes, suite: int = 0xC02F
+    hello: Hello,
+    cert_dir: Path,
+    curve: int,
+    point: bytes,
+    suite: int = 0xC02F,
+    random: bytes | None = None,
 ) -> bytes:
     """ServerHello, Certificate (serve's RSA leaf), a correctly signed ServerKeyExchange
     carrying ``point`` as it is, ServerHelloDone: TLS 1.2 ECDHE_RSA."""
-    random = os.urandom(32)
+    random = random if random is not None else os.urandom(32)
     exts = extension(0xFF01, b"\x00")  # RFC 5746: empty renegotiation_info
     sh = server_hello(b"", suite, exts, random=random)
     der = x509.load_pem_x509_certificate((cert_dir / "rsa2048-cert.pem").read_bytes()).public_bytes(

@@ -14,6 +14,7 @@ from conformance_rawserver import (
     RawServer,
     server_hello,
     tls12_flight,
+    tls12_keys,
     tls13_keys,
     tls13_server_hello,
     x25519_pair,
@@ -123,6 +124,33 @@ def test_tls13_short_record_from_server(serve: Served, length: int) -> None:
         return record(22, sh) + record(20, b"\x01") + record(APPDATA, os.urandom(length))
 
     refused(RawServer(respond), serve, A.BAD_RECORD_MAC, "--tls", "1.3")
+
+
+@pytest.mark.parametrize("length", [0, 8, 23])
+def test_tls12_short_record_from_server(serve: Served, length: int) -> None:
+    """TLS 1.2 AES-128-GCM: a real flight, then after our Finished the server's CCS and a
+    Finished record shorter than explicit nonce + tag (24): the client's bad_record_mac,
+    decrypted here with the client key the raw server derives (RFC 5246 §6.2.3.3)."""
+    private, public = x25519_pair()
+    random = os.urandom(32)
+
+    def respond(hello: Hello, _server: RawServer) -> bytes:
+        return tls12_flight(hello, serve.directory, X25519, public, random=random)
+
+    def second(flight2: bytes, server: RawServer) -> bytes:
+        tls12_keys(flight2, server, private, random)
+        return record(20, b"\x01") + record(22, os.urandom(length))
+
+    server = RawServer(respond, second=second)
+    refused(
+        server,
+        serve,
+        A.BAD_RECORD_MAC,
+        "--tls",
+        "1.2",
+        "--suite",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    )
 
 
 # -- item 4 (client): version numbers ------------------------------------------------
