@@ -514,3 +514,27 @@ def empty_plaintext_handshake(port: int, count: int) -> tuple[Outcome, bool]:
         if ALERT in answer.types and answer.end == "timeout":
             answer.end = read_answer(sock, 3.0).end
         return _fatal(answer), 2 in answer.handshake_types()
+
+
+def early_data_in_second_hello(port: int) -> Outcome:
+    """early_data in both ClientHellos around a HelloRetryRequest (RFC 8446 §4.2.10: the
+    client must not offer it again); the server's answer to the second."""
+    config = engine_config(
+        groups=(NamedGroup.X25519, NamedGroup.SECP256R1), key_share_groups=(NamedGroup.X25519,)
+    )
+    client = SplicedClient(port, config, add_extensions({42: b""}), every_hello=True)
+    try:
+        client.send_hello()
+        client.run(5.0)
+        closed = client.closed_by()
+        return _after_engine(
+            client,
+            Outcome(
+                client.alerts_received,
+                client.end,
+                client.completed is not None,
+                detail=f"closed={closed}",
+            ),
+        )
+    finally:
+        client.close()

@@ -297,12 +297,13 @@ class _HookedClient(ClientConnection):
     """Our client whose first ClientHello passes through ``hook`` before it is sent."""
 
     hook: Hook | None = None
+    every_hello = False
     _hellos = 0
 
     def make_client_hello(self, cookie: bytes | None = None) -> ClientHello:
         hello = super().make_client_hello(cookie)
         self._hellos += 1
-        if self._hellos > 1 or self.hook is None:
+        if (self._hellos > 1 and not self.every_hello) or self.hook is None:
             return hello
         return type(self).hook(hello)  # type: ignore[misc]
 
@@ -322,8 +323,11 @@ def add_extensions(extra: dict[int, bytes]) -> Hook:
 class SplicedClient:
     """Our engine's real TLS 1.3 client over a socket, with hand-made records spliced in."""
 
-    def __init__(self, port: int, config: ClientConfig, hook: Hook | None = None) -> None:
-        cls = type("Client", (_HookedClient,), {"hook": staticmethod(hook) if hook else None})
+    def __init__(
+        self, port: int, config: ClientConfig, hook: Hook | None = None, every_hello: bool = False
+    ) -> None:
+        attrs = {"hook": staticmethod(hook) if hook else None, "every_hello": every_hello}
+        cls = type("Client", (_HookedClient,), attrs)
         self.conn: ClientConnection = cls(config)
         self.sock = connect(port)
         self.events: list[Event] = []

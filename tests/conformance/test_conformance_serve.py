@@ -21,6 +21,7 @@ from conformance_probes import (
     Flood,
     Outcome,
     big_hello_hook,
+    early_data_in_second_hello,
     early_data_run,
     empty_plaintext_handshake,
     empty_records,
@@ -368,6 +369,16 @@ def test_early_data_after_hello_retry_request(
     past = fake_early_records(MAX_SKIPPED_EARLY_DATA + 1, 1000)
     ours = early_data_run(serve_p256.port, past, **_RETRY)  # type: ignore[arg-type]
     fails_once(ours, A.BAD_RECORD_MAC, "after HRR, past the bound")
+    serves(serve_p256)
+
+
+def test_early_data_in_second_hello_is_illegal_parameter(
+    serve_p256: Served, openssl_p256: OpenSSLServer
+) -> None:
+    """RFC 8446 §4.2.10: early_data must not be offered again after a HelloRetryRequest;
+    ours and OpenSSL both refuse the second ClientHello with illegal_parameter."""
+    fails_once(early_data_in_second_hello(serve_p256.port), A.ILLEGAL_PARAMETER, "ours")
+    fails_once(early_data_in_second_hello(openssl_p256.port), A.ILLEGAL_PARAMETER, "OpenSSL")
     serves(serve_p256)
 
 
