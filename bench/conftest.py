@@ -1,4 +1,5 @@
-"""Benchmarks are run on purpose: ``pytest bench/ --benchmark-only`` (see docs/benchmarks.md)."""
+"""Benchmarks are run on purpose: ``pytest bench/ --benchmark-only`` (see docs/benchmarks.md);
+``--benchmark-save``/``--benchmark-compare``/``--benchmark-compare-fail`` as docs/ci.md shows."""
 
 from __future__ import annotations
 

@@ -89,6 +89,9 @@ def test_ab_mode_end_to_end_with_this_interpreter_as_both_builds(tmp_path: Path)
     [v] = ab["verdicts"]
     assert v["label"] == "rust" and v["metric"] == "rate" and v["low"] <= v["high"]
     assert len(data["cases"][0]["rate"]["samples"]) == len(ab["base_cases"][0]["rate"]["samples"])
+    paired = data["cases"][0]["paired"]  # what the verdict judged: the p10 handshake per repeat
+    assert paired["unit"] == "handshakes/s at p10 time" and len(paired["samples"]) == 2
+    assert v["unit"] == paired["unit"] and v["new"] == paired["median"]
     assert "## tlsbench A/B" in md.read_text()
 
 

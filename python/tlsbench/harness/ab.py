@@ -3,7 +3,8 @@
 Repeat i of every case runs on one build and at once on the other (the order
 alternating), each in fresh worker processes started with that build's interpreter
 (``BASE_PY -m tlsbench.harness.worker``), so host drift hits both alike. The verdict
-comes from the paired ratios new/base (:func:`compare.paired_verdicts`).
+comes from the paired ratios new/base (:func:`compare.paired_verdicts`) of each repeat's
+rate at its 10th-percentile operation time (:func:`robust_rates`).
 
 The other build must be an installed tlsbench whose worker parses the same spec (the
 field names of ``WorkerSpec``, ``Case``, ``Tls``, ``Bounds``): if they differ the run
@@ -22,8 +23,33 @@ import click
 from tlsbench import __version__
 
 from .compare import Verdict, headline, interval, markdown, paired_verdicts
+from .metrics import percentile, rate_summary
 from .params import Case
-from .runner import Progress, RunError, Setup, probe_build, protocol, run_ab
+from .runner import CaseRun, Progress, RunError, Setup, probe_build, protocol, run_ab
+
+PAIRED_QUANTILE = 10
+"""The A/B mode judges each repeat by the time of its 10th-percentile operation: load on
+the host only ever slows an operation down, and the fast tenth is the least touched."""
+
+
+def robust_rates(run: CaseRun) -> list[float]:
+    """Per repeat: handshakes/s at its p10 handshake time (bulk: MB/s at its p10
+    connection time, handshake included)."""
+    out = []
+    for r in run.repeats:
+        bulk = run.case.workload == "bulk"
+        ms = sorted(r.latency_ms["ttfb" if bulk else "handshake"])
+        t = percentile(ms, PAIRED_QUANTILE) / 1e3 if ms else 0.0
+        if t > 0:
+            out.append(run.case.bulk_bytes / 1e6 / t if bulk else 1 / t)
+    return out
+
+
+def _with_paired(doc: dict[str, Any], runs: list[CaseRun]) -> None:
+    for c, run in zip(doc["cases"], runs, strict=True):
+        if run.repeats:
+            unit = "MB/s" if run.case.workload == "bulk" else "handshakes/s"
+            c["paired"] = rate_summary(robust_rates(run), f"{unit} at p{PAIRED_QUANTILE} time")
 
 
 def _build(python: str | None) -> tuple[str, str]:
@@ -45,7 +71,8 @@ def pairs(base: dict[str, Any], new: dict[str, Any]) -> dict[str, list[float]]:
         b = old.get((c["label"], scenario_title(c)))
         if b is None or c["status"] != "ok" or b["status"] != "ok":
             continue
-        bs, ns = b["rate"]["samples"], c["rate"]["samples"]
+        key = "paired" if "paired" in b and "paired" in c else "rate"
+        bs, ns = b[key]["samples"], c[key]["samples"]
         out[f"{c['label']} [{scenario_title(c)}]"] = [
             n / s for n, s in zip(ns, bs, strict=False) if s > 0
         ]
@@ -108,14 +135,16 @@ def run_ab_command(
         },
     }
     base_doc, new_doc = results_json(config, base_runs), results_json(config, new_runs)
+    _with_paired(base_doc, base_runs)
+    _with_paired(new_doc, new_runs)
     found = paired_verdicts(base_doc, new_doc, max_regression)
     ratios = pairs(base_doc, new_doc)
     for line in _lines(found, ratios):
         click.echo(line)
     n = max((len(r.repeats) for r in base_runs), default=0)
     click.echo(
-        f"A/B: {n} paired repeats per case; change: median of new/base, 95% bootstrap "
-        "interval; + is faster"
+        f"A/B: {n} paired repeats per case, each judged by its p{PAIRED_QUANTILE} operation "
+        "time; change: median of new/base, 95% bootstrap interval; + is faster"
     )
     if json_path:
         new_doc["ab"] = {

@@ -127,6 +127,8 @@ def _rate_verdict(
     seed: int,
     paired: bool,
 ) -> Verdict:
+    if paired and b is not None and "paired" in c and "paired" in b:
+        b, c = {**b, "rate": b["paired"]}, {**c, "rate": c["paired"]}
     rate = c.get("rate") or {}
     unit = rate.get("unit", "")
     if b is None or b.get("status") != "ok" or not (b.get("rate") or {}).get("median"):
@@ -298,7 +300,9 @@ def paired_verdicts(
     base: dict[str, Any], new: dict[str, Any], max_regression: float | None = None, seed: int = 0
 ) -> list[Verdict]:
     """Like :func:`verdicts` for an A/B run: repeat i of BASE and of NEW were measured side
-    by side, so the interval is of the median of the per-repeat ratios new/base."""
+    by side, so the interval is of the median of the per-repeat ratios new/base. A case's
+    ``paired`` rate summary (the A/B mode's robust per-repeat rates), where both have one,
+    is judged instead of its ``rate``."""
     old = {_key(c): c for c in base["cases"]}
     found = [
         _rate_verdict(old.get(_key(c)), c, max_regression, seed, paired=True)
