@@ -108,8 +108,8 @@ def noisy_footer() -> str:
     from .metrics import NOISY_REMEDY, NOISY_SPREAD
 
     return (
-        f"NOISY: the repeats spread (max-min)/median more than {NOISY_SPREAD:.0%}; "
-        f"remedy: {NOISY_REMEDY}"
+        f"NOISY: the repeats spread (max-min)/median more than {NOISY_SPREAD:.0%}, too much "
+        f"to see a 10% change; remedy: {NOISY_REMEDY}"
     )
 
 
