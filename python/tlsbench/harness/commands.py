@@ -353,6 +353,14 @@ def _impl_options(fn: Any) -> Any:
     "--progress/--no-progress", default=None, help="Progress bar [when stderr is a terminal]."
 )
 @click.option(
+    "--metric",
+    type=click.Choice(["wall", "instructions"]),
+    default="wall",
+    show_default=True,
+    help="wall: rates over tcp or memory; instructions: per-side instructions per "
+    "handshake and per MB under valgrind's callgrind, in memory (docs/benchmarks.md).",
+)
+@click.option(
     "--ab",
     "ab_base",
     metavar="BASE_PY",
@@ -399,6 +407,7 @@ def run(
     html_path: str | None,
     trace_path: str | None,
     progress: bool | None,
+    metric: str,
     ab_base: str | None,
     ab_new: str | None,
     max_regression: float | None,
@@ -467,8 +476,15 @@ def run(
         "baseline": baseline,
         "quick": quick,
         "argv": sys.argv[1:],
+        "metric": metric,
     }
     show = sys.stderr.isatty() if progress is None else progress
+    if metric == "instructions":
+        if ab_base is not None or html_path or trace_path:
+            raise click.UsageError("--metric instructions takes no --ab, --html or --trace")
+        return _run_instructions(
+            cases, config, handshakes, baseline, show, (json_path, md_path, csv_path, plot_path)
+        )
     trace = _load_trace(trace_path, html_path)
     if html_path and ab_base is not None:
         raise click.UsageError("--html with --ab: save both runs and use tlsbench report --html")
@@ -495,6 +511,50 @@ def run(
         click.echo(
             f"tlsbench: case {r.case.label} {r.case.workload} TLS {r.case.tls} failed: {r.failed}",
             err=True,
+        )
+    return 1 if failed else 0
+
+
+def _run_instructions(
+    cases: list[Any],
+    config: dict[str, Any],
+    handshakes: int | None,
+    baseline: str,
+    show: bool,
+    paths: tuple[str | None, str | None, str | None, str | None],
+) -> int:
+    """``run --metric instructions``: every case under callgrind (harness/icount.py)."""
+    from .icount import IcountError, run_instructions, valgrind
+    from .results import instructions_case_json, instructions_json
+
+    try:
+        valgrind()
+    except IcountError as exc:
+        click.echo(f"tlsbench: {exc}", err=True)
+        return 2
+    source = click.get_current_context().get_parameter_source("repeat")
+    reruns = config["repeat"] if source == click.core.ParameterSource.COMMANDLINE else 1
+    config.update(repeat=reruns, transports=["memory"])
+    with tempfile.TemporaryDirectory(prefix="tlsbench-") as tmp:
+        try:
+            measured, seconds = run_instructions(
+                cases, Path(tmp), handshakes, reruns, Progress(show)
+            )
+        except IcountError as exc:
+            click.echo(f"tlsbench: {exc}", err=True)
+            return 1
+    config["seconds"] = round(seconds, 1)
+    docs = []
+    for outcome, block in measured:
+        status = "unsupported" if outcome.unsupported else "failed" if outcome.failed else "ok"
+        reason = outcome.unsupported or outcome.failed
+        docs.append(instructions_case_json(outcome.case, block, status, reason))
+    _emit(instructions_json(config, docs), baseline, *paths)
+    failed = [o for o, _ in measured if o.failed]
+    for o in failed:
+        c = o.case
+        click.echo(
+            f"tlsbench: case {c.label} {c.workload} TLS {c.tls} failed: {o.failed}", err=True
         )
     return 1 if failed else 0
 

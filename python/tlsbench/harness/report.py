@@ -156,6 +156,10 @@ def rows(group: list[Case], baseline: str) -> list[list[str]]:
 
 def table(data: dict[str, Any], baseline: str = "ssl") -> str:
     """The terminal table: one section per scenario, ratios against ``baseline``."""
+    if data.get("config", {}).get("metric") == "instructions":
+        from . import icount
+
+        return icount.table(data, baseline)
     lines = []
     for group in grouped(data["cases"]):
         lines.append(scenario_title(group[0]))
@@ -177,6 +181,10 @@ def table(data: dict[str, Any], baseline: str = "ssl") -> str:
 
 def markdown(data: dict[str, Any], baseline: str = "ssl") -> str:
     """The same as Markdown (fits a CI step summary)."""
+    if data.get("config", {}).get("metric") == "instructions":
+        from . import icount
+
+        return icount.markdown(data, baseline)
     env = data.get("environment", {})
     out = [
         "## tlsbench results",
@@ -237,6 +245,10 @@ CSV_FIELDS = (
 
 def to_csv(data: dict[str, Any]) -> str:
     """One row per case."""
+    if data.get("config", {}).get("metric") == "instructions":
+        from . import icount
+
+        return icount.to_csv(data)
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_FIELDS)
@@ -284,6 +296,10 @@ def to_csv(data: dict[str, Any]) -> str:
 def plot(data: dict[str, Any], path: str) -> None:
     """PNG: rate per implementation with min..max error bars per scenario, and the
     distribution of handshake latencies (box plots) for the first handshake scenario."""
+    if data.get("config", {}).get("metric") == "instructions":
+        from . import icount
+
+        return icount.plot(data, path)
     import matplotlib
 
     matplotlib.use("Agg")

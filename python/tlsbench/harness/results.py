@@ -15,6 +15,7 @@ from typing import Any
 from tlsbench import __version__
 
 from .metrics import is_noisy, latency_summary, noisy_reason, rate_summary, spread
+from .params import Case
 from .runner import CaseRun
 
 SCHEMA = 1
@@ -149,6 +150,43 @@ def case_json(run: CaseRun) -> dict[str, Any]:
         "reason": run.unsupported or run.failed or (reps[-1].last_error if reps else ""),
     }
     return out
+
+
+def instructions_case_json(
+    case: Case, instructions: dict[str, Any] | None, status: str, reason: str
+) -> dict[str, Any]:
+    """One case of an instructions run: no rate (null), its ``instructions`` block."""
+    bulk = case.workload == "bulk"
+    return {
+        "client_impl": case.client_impl,
+        "server_impl": case.server_impl,
+        "label": case.label,
+        "tls": case.tls,
+        "suite": case.suite,
+        "group": case.group,
+        "cert": case.cert,
+        "workload": case.workload,
+        "transport": case.transport,
+        "bulk_bytes": case.bulk_bytes if bulk else 0,
+        "record_size": case.record_size if bulk else 0,
+        "rate": None,
+        "spread": 0.0,
+        "latency_ms": {},
+        "latency_samples_ms": {},
+        "ops": instructions["n"] if instructions else 0,
+        "errors": 0,
+        "timeouts": 0,
+        "server_errors": 0,
+        "noisy": False,
+        "status": status,
+        "reason": reason,
+        "instructions": instructions,
+    }
+
+
+def instructions_json(config: dict[str, Any], cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The results document of an instructions run (``config["metric"]`` says so)."""
+    return {"schema": SCHEMA, "environment": environment(), "config": config, "cases": cases}
 
 
 def results_json(config: dict[str, Any], runs: list[CaseRun]) -> dict[str, Any]:

@@ -1,0 +1,163 @@
+"""The process ``--metric instructions`` runs under callgrind: both sides in one thread.
+
+Each side's calls go through a C function of the interpreter that does nothing but call
+its argument, and callgrind is told to collect only inside those two
+(``--toggle-collect``): ``operator.call`` (``_operator_call``) for the client,
+``Context.run`` (``context_run``) for the server, so the instructions inside each are
+exactly that side's work. ``sys.getswitchinterval()`` (``sys_getswitchinterval``) is the
+marker callgrind dumps its counts before (``--dump-before``), so each measured segment
+lands in a file of its own; ``icount.py`` reads them in order.
+
+Per case: warm-up connections outside the gates, a calibration segment (``CALIBRATE``
+empty calls through each gate, whose cost per call is subtracted), the measured
+connections; for bulk also as many connections moving zero bytes, whose counts are
+subtracted, so that per MB is the transfer alone.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import gc
+import json
+import operator
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .impls import Endpoint, Unsupported, check_supported, memory_endpoint_factory
+from .memory import SideClock, memory_op
+from .params import Case, Tls
+from .workloads import expected_digest, payload
+
+T = TypeVar("T")
+CALIBRATE = 64
+"""Empty calls through each gate in the calibration segment."""
+
+
+class GateClock(SideClock):
+    """A :class:`SideClock` whose side calls run inside the two callgrind gates."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._context = contextvars.copy_context()
+        self.client_calls = 0
+        self.server_calls = 0
+
+    def client_call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` inside ``_operator_call``."""
+        self.client_calls += 1
+        result: T = operator.call(fn)
+        return result
+
+    def server_call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` inside ``context_run``."""
+        self.server_calls += 1
+        return self._context.run(fn)
+
+
+_dumps = [0]
+
+
+def marker() -> int:
+    """End the current segment (callgrind dumps before ``sys_getswitchinterval``); its part."""
+    sys.getswitchinterval()
+    _dumps[0] += 1
+    return _dumps[0]
+
+
+def _nothing() -> None:
+    return None
+
+
+def endpoint_factory(impl: str, tls: Tls, server: bool) -> Callable[[], Endpoint]:
+    """The in-memory endpoints of ``impl``, tlslite included."""
+    if impl == "tlslite":
+        from .tlslite_memory import tlslite_endpoint_factory
+
+        return tlslite_endpoint_factory(tls, server)
+    return memory_endpoint_factory(impl, tls, server)
+
+
+def _ops(
+    new_client: Callable[[], Endpoint],
+    new_server: Callable[[], Endpoint],
+    case: Case,
+    count: int,
+    clock: SideClock,
+) -> None:
+    block = payload(case) if case.workload == "bulk" else b""
+    digest = expected_digest(case, block) if case.workload == "bulk" else b""
+    for _ in range(count):
+        memory_op(new_client, new_server, case, block, digest, clock)
+
+
+def measure_case(job: dict[str, Any]) -> dict[str, Any]:
+    """Warm up, calibrate, measure (and for bulk the zero-byte run); the segments' calls."""
+    case = Case(**job["case"])
+    tls = Tls(**job["tls"])
+    ops, warm = int(job["ops"]), int(job["warmup"])
+    try:
+        for impl in {case.client_impl, case.server_impl}:
+            if impl == "tlslite":
+                continue  # it runs in memory here (tlslite_memory.py)
+            check_supported(impl, tls, "memory")
+        new_client = endpoint_factory(case.client_impl, tls, server=False)
+        new_server = endpoint_factory(case.server_impl, tls, server=True)
+    except Unsupported as exc:
+        return {"unsupported": str(exc), "segments": []}
+    variants = [case]
+    if case.workload == "bulk":
+        variants.append(dataclasses.replace(case, bulk_bytes=0))
+    for variant in variants:
+        _ops(new_client, new_server, variant, warm, SideClock())
+    segments: list[dict[str, Any]] = []
+    marker()
+    gc.collect()  # every segment starts from the same collector state
+    gates = GateClock()
+    for _ in range(CALIBRATE):
+        gates.client_call(_nothing)
+        gates.server_call(_nothing)
+    segments.append(
+        {
+            "kind": "calibrate",
+            "part": marker(),
+            "client_calls": CALIBRATE,
+            "server_calls": CALIBRATE,
+        }
+    )
+    for kind, variant in zip(("main", "zero"), variants, strict=False):
+        gc.collect()
+        gates = GateClock()
+        _ops(new_client, new_server, variant, ops, gates)
+        segments.append(
+            {
+                "kind": kind,
+                "part": marker(),
+                "ops": ops,
+                "client_calls": gates.client_calls,
+                "server_calls": gates.server_calls,
+            }
+        )
+    return {"unsupported": "", "segments": segments}
+
+
+def main() -> None:
+    """``python -m tlsbench.harness.icount_worker JOBS.json OUT.json``."""
+    from tlsbench.heap import steady_heap
+
+    steady_heap()
+    jobs = json.loads(open(sys.argv[1]).read())
+    out: list[dict[str, Any]] = []
+    for job in jobs:
+        try:
+            out.append(measure_case(job))
+        except Exception as exc:  # one case failing must not lose the others' segments
+            out.append({"error": f"{type(exc).__name__}: {exc}", "segments": []})
+            marker()  # close whatever segment the failure left open
+        with open(sys.argv[2], "w") as f:
+            json.dump(out, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""``--metric instructions``: real callgrind runs, the parser, the CLI around them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tlsbench.cli import main as cli
+from tlsbench.harness import icount
+from tlsbench.harness.params import Case
+
+CASE = Case(
+    "rust", "rust", "1.3", "TLS_AES_128_GCM_SHA256", "x25519", "ecdsa-p256", "handshake", "memory"
+)
+OPS = 5
+HANDICAP = 20000
+
+
+def _valgrind() -> None:
+    if shutil.which("valgrind") is None:
+        pytest.fail("valgrind is needed for these tests: apt-get install valgrind")
+
+
+def _counts(tmp: Path, reruns: int) -> list[tuple[float, float]]:
+    measured, _ = icount.run_instructions([CASE], tmp, OPS, reruns)
+    outcome, block = measured[0]
+    assert not outcome.failed and not outcome.unsupported, outcome.failed or outcome.unsupported
+    assert block is not None and block["n"] == OPS and block["reruns"] == reruns
+    return outcome.samples
+
+
+def test_counts_per_side_are_positive_repeatable_and_see_the_handicap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _valgrind()
+    (c1, s1), (c2, s2) = _counts(tmp_path / "a", reruns=2)
+    assert c1 > 1e6 and s1 > 1e6  # a TLS 1.3 handshake is millions of instructions a side
+    assert abs(c1 - c2) / c1 < 0.001, (c1, c2)
+    assert abs(s1 - s2) / s1 < 0.001, (s1, s2)
+    monkeypatch.setenv("TLSBENCH_TEST_HANDICAP", str(HANDICAP))
+    [(ch, sh)] = _counts(tmp_path / "b", reruns=1)
+    assert ch > c1 * 1.01, (ch, c1)  # the handicap is the client's work...
+    assert abs(sh - s1) / s1 < 0.001, (sh, s1)  # ...and not the server's
+
+
+def test_read_part_sums_inclusive_cost_of_the_gates(tmp_path: Path) -> None:
+    out = tmp_path / "cg.out.3"
+    out.write_text(
+        "events: Ir\nsummary: 175\n\n"
+        "fn=(1) caller\n0 5\ncfn=(2) _operator_call\ncalls=2 0\n0 100\n"
+        "fn=(2)\n0 30\ncfn=(4) work\ncalls=1 0\n+2 70\n"
+        "fn=(3) context_run\n0 75\n"
+        "fn=(1)\ncfn=(3)\ncalls=3 0\n0 75\n"
+    )
+    part = icount.read_part(out)
+    assert (part.total, part.client, part.server) == (175, 100, 75)
+    assert (part.client_calls, part.server_calls) == (2, 3)
+
+
+def test_missing_valgrind_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = CliRunner().invoke(
+        cli, ["run", "--metric", "instructions", "--impl", "rust", "--tls", "1.3"]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"tlsbench: {icount.INSTALL_HINT}"
+
+
+def _doc(client: float, server: float) -> dict[str, object]:
+    from tlsbench.harness.results import instructions_case_json
+
+    block = {
+        "tool": "callgrind",
+        "valgrind": "valgrind-3.19.0",
+        "unit": "instructions/handshake",
+        "n": 20,
+        "n_subtracted": 0,
+        "client": client,
+        "server": server,
+        "reruns": 1,
+    }
+    cases = [
+        instructions_case_json(CASE, block, "ok", ""),
+        instructions_case_json(
+            Case("ssl", "ssl", *CASE.key()[2:8]), dict(block, client=2e6, server=4e6), "ok", ""
+        ),
+    ]
+    return {"schema": 1, "environment": {}, "config": {"metric": "instructions"}, "cases": cases}
+
+
+def test_report_renders_an_instructions_file(tmp_path: Path) -> None:
+    path = tmp_path / "ic.json"
+    path.write_text(json.dumps(_doc(4e6, 2e6)))
+    result = CliRunner().invoke(cli, ["report", str(path), "--csv", str(tmp_path / "ic.csv")])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.strip().startswith("rust"))
+    assert line.split()[1:4] == ["4.000", "2.000", "2.00|0.50"]
+    assert "instructions run" in result.output
+    assert (tmp_path / "ic.csv").read_text().count("\n") == 3
