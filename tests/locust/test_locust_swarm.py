@@ -191,9 +191,9 @@ def test_without_locust_one_line_and_exit_2() -> None:
 
 def test_bad_options_are_one_line_before_locust_starts() -> None:
     for args, message in (
-        (["--headless"], "give --target HOST:PORT"),
         (["--target", "nowhere"], "expected HOST:PORT"),
         (["--target", "127.0.0.1:1", "--suite", "TLS_NOPE"], "unknown suite 'TLS_NOPE'"),
+        (["--target", "127.0.0.1:1", "--ca-file", "/nonexistent.pem"], "no such file"),
     ):
         done = subprocess.run(
             [sys.executable, "-m", "tlsbench", "locust", *args],
@@ -205,3 +205,18 @@ def test_bad_options_are_one_line_before_locust_starts() -> None:
         assert done.returncode == 2, (args, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (args, lines)
+
+
+def test_no_target_stops_a_headless_run_with_one_error_line() -> None:
+    # Locust's config files may name --target, so Locust parses first; then one line, exit 2.
+    done = subprocess.run(
+        [sys.executable, "-m", "tlsbench", "locust", "--headless", "-t", "2s"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
+    assert errors == ["tlsbench: error: give --target HOST:PORT (the server to load)"], errors

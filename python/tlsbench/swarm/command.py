@@ -61,8 +61,8 @@ def locust_command(args: tuple[str, ...]) -> None:
     # the file is written here, before Locust starts, or the user is told what to do.
     env["TLSBENCH_OPENSSL_CONF_SET"] = "1"
     checking = not _NO_CHECK.intersection(argv)
-    if checking and ("--worker" not in argv or own.target):
-        plan_from(own)  # a worker takes the master's options, so it may have none
+    if checking and own.target:
+        plan_from(own)  # without --target here, Locust's config files may give one (users.py)
     if checking and own.impl == "ssl":
         profile = profile_of(own)
         digest = hashlib.sha256(repr(profile).encode()).hexdigest()[:16]

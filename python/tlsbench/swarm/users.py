@@ -17,6 +17,7 @@ import logging
 import os
 import random
 import socket
+import sys
 import time
 from collections import Counter
 from typing import Any
@@ -284,7 +285,18 @@ _environment: list[Any] = []
 
 
 def _on_init(environment: Any, **_: Any) -> None:
+    """Keep the environment; a headless master or lone process with options that make no
+    plan (from any of Locust's sources) stops here: one line, exit 2."""
     _environment.append(environment)
+    options = environment.parsed_options
+    if options is None or isinstance(environment.runner, WorkerRunner) or not options.headless:
+        return  # a worker takes the master's options; the web UI can still fill them in
+    try:
+        current_plan(environment)
+    except click.UsageError as exc:
+        sys.stderr.write(f"tlsbench: error: {exc.format_message()}\n")
+        sys.stderr.flush()
+        os._exit(2)
 
 
 def _on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
