@@ -479,13 +479,14 @@ def run(
         "metric": metric,
     }
     show = sys.stderr.isatty() if progress is None else progress
-    if metric == "instructions":
-        if ab_base is not None or html_path or trace_path:
-            raise click.UsageError("--metric instructions takes no --ab, --html or --trace")
-        return _run_instructions(
-            cases, config, handshakes, baseline, show, (json_path, md_path, csv_path, plot_path)
-        )
     trace = _load_trace(trace_path, html_path)
+    if metric == "instructions":
+        if ab_base is not None:
+            raise click.UsageError("--metric instructions takes no --ab")
+        return _run_instructions(
+            cases, config, handshakes, baseline, show, (json_path, md_path, csv_path, plot_path),
+            html_path, trace,
+        )  # fmt: skip
     if html_path and ab_base is not None:
         raise click.UsageError("--html with --ab: save both runs and use tlsbench report --html")
     if ab_base is None and (ab_new or max_regression is not None):
@@ -522,6 +523,8 @@ def _run_instructions(
     baseline: str,
     show: bool,
     paths: tuple[str | None, str | None, str | None, str | None],
+    html_path: str | None = None,
+    trace: dict[str, Any] | None = None,
 ) -> int:
     """``run --metric instructions``: every case under callgrind (harness/icount.py)."""
     from .icount import IcountError, run_instructions, valgrind
@@ -549,7 +552,10 @@ def _run_instructions(
         status = "unsupported" if outcome.unsupported else "failed" if outcome.failed else "ok"
         reason = outcome.unsupported or outcome.failed
         docs.append(instructions_case_json(outcome.case, block, status, reason))
-    _emit(instructions_json(config, docs), baseline, *paths)
+    data = instructions_json(config, docs)
+    _emit(data, baseline, *paths)
+    if html_path:
+        _write_html(html_path, data, baseline, trace=trace)
     failed = [o for o, _ in measured if o.failed]
     for o in failed:
         c = o.case

@@ -262,13 +262,13 @@ def instructions_chart(charts: Charts, group: list[Case]) -> Markup | None:
     for c in group:
         block = c.get("instructions") or {}
         good = c["status"] == "ok" and block.get("client") and block.get("server")
-        values.append((float(block["client"]), float(block["server"])) if good else None)
+        values.append((block["client"] / 1e6, block["server"] / 1e6) if good else None)
         unit = block.get("unit") or unit
     return per_side_chart(
         charts,
         group,
         values,
-        f"{unit}: ● client, ○ server",
+        f"millions of {unit}: ● client, ○ server",
         f"instructions per side: {report.scenario_title(group[0])}",
     )
 
@@ -378,40 +378,23 @@ def case_detail(case: Case) -> list[str]:
     ]
 
 
-INSTRUCTION_HEADER = ("impl (client:server)", "client", "server", "unit", "runs", "note")
-
-
-def instruction_rows(group: list[Case]) -> list[list[str]]:
-    """Table cells of an instructions run: per-side counts per case."""
-    out = []
-    for c in group:
-        block = c.get("instructions") or {}
-        note = "" if c["status"] == "ok" else f"{c['status']}: {c.get('reason', '')}"
-        out.append(
-            [
-                c["label"],
-                fmt(block.get("client")) if c["status"] == "ok" else "-",
-                fmt(block.get("server")) if c["status"] == "ok" else "-",
-                str(block.get("unit", "")),
-                str(block.get("n", "")),
-                note,
-            ]
-        )
-    return out
-
-
 def _section(
     charts: Charts, group: list[Case], baseline: str, index: int, instructions: bool
 ) -> dict[str, Any]:
     title = report.scenario_title(group[0])
-    has_rates = all(c.get("rate") for c in group if c["status"] == "ok")
+    ok = [c for c in group if c["status"] == "ok"]
+    has_rates = all(c.get("rate") for c in ok) and (bool(ok) or not instructions)
     tables = []
     if instructions:
+        from . import icount
+
+        per = "MB" if group[0]["workload"] == "bulk" else "handshake"
         tables.append(
             {
-                "caption": "instructions per operation",
-                "header": INSTRUCTION_HEADER,
-                "rows": instruction_rows(group),
+                "caption": f"as the terminal shows it: millions of instructions per {per} on "
+                f"each side (ratio: against {baseline} per side)",
+                "header": icount.HEADER,
+                "rows": icount.rows(group, baseline),
             }
         )
     if has_rates:
