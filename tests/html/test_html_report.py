@@ -206,6 +206,7 @@ def test_bad_inputs_are_one_line_errors(run_page: tuple[Path, Path, Path], tmp_p
         (("report", str(results), "--html", out, "--trace", str(tmp_path / "no")), "cannot read"),
         (("run", "--quick", "--html", out, "--trace", str(tmp_path / "no")), "cannot read"),
         (("report", str(trace), "--html", out), "not a tlsbench results file"),
+        (("report", str(results), "--html", out, "--max-regression", "5"), "two runs of the same"),
     ]
     for args, words in cases:
         r = tlsbench(*args, timeout=60)

@@ -673,17 +673,19 @@ def report(
     With --html and two files that measure the same cases, the page shows the second
     (NEW) with each case's change against the first (BASE), as tlsbench compare judges it.
     """
+    from .html import same_cases
+
     trace = _load_trace(trace_path, html_path)
     merged = _load_all(files)
+    docs = [_load_all((f,)) for f in files]
+    compared = bool(html_path) and len(docs) == 2 and same_cases(docs[0], docs[1])
+    if max_regression is not None and not compared:
+        raise click.UsageError("--max-regression needs --html and two runs of the same cases")
     _emit(merged, baseline, None, md_path, csv_path, plot_path)
-    if html_path:
-        from .html import same_cases
-
-        docs = [_load_all((f,)) for f in files]
-        if len(docs) == 2 and same_cases(docs[0], docs[1]):
-            _write_html(html_path, docs[1], baseline, docs[0], trace, max_regression)
-        else:
-            _write_html(html_path, merged, baseline, None, trace)
+    if html_path and compared:
+        _write_html(html_path, docs[1], baseline, docs[0], trace, max_regression)
+    elif html_path:
+        _write_html(html_path, merged, baseline, None, trace)
 
 
 @click.command()
