@@ -38,15 +38,15 @@ SERVER_GATE = "context_run"
 MARKER = "sys_getswitchinterval"
 INSTALL_HINT = "--metric instructions needs valgrind: apt-get install valgrind"
 
-HANDSHAKE_OPS = {"rust": 20, "cryptography": 20, "ssl": 20, "python": 3, "tlslite": 2}
+HANDSHAKE_OPS = {"rust": 20, "cryptography": 20, "ssl": 20, "python": 2, "tlslite": 1}
 """Connections measured per handshake case (a mixed pair takes the smaller)."""
-BULK_OPS = {"rust": 4, "cryptography": 4, "ssl": 4, "python": 2, "tlslite": 2}
+BULK_OPS = {"rust": 3, "cryptography": 3, "ssl": 3, "python": 1, "tlslite": 1}
 """Connections measured per bulk case (and as many moving nothing)."""
-BULK_BYTES = {"rust": 1 << 20, "cryptography": 1 << 20, "ssl": 1 << 20, "python": 64 << 10}
-BULK_BYTES["tlslite"] = 16 << 10
+BULK_BYTES = {"rust": 1 << 20, "cryptography": 1 << 20, "ssl": 1 << 20, "python": 32 << 10}
+BULK_BYTES["tlslite"] = 4 << 10
 """Bytes per bulk connection under valgrind, at most (``--bytes`` may ask for fewer)."""
-WARMUP = 2
-"""Uncounted connections per case (and per variant) before the counted ones."""
+WARMUP = {"rust": 2, "cryptography": 2, "ssl": 2, "python": 1, "tlslite": 1}
+"""Uncounted connections per case (and per bulk variant) before the counted ones."""
 PARALLEL = 2
 """valgrind processes at a time."""
 TIMEOUT = 900.0
@@ -84,7 +84,9 @@ class Job:
             "case": dataclasses.asdict(self.case),
             "tls": dataclasses.asdict(self.tls),
             "ops": self.ops,
-            "warmup": WARMUP,
+            "warmup": min(
+                WARMUP.get(self.case.client_impl, 1), WARMUP.get(self.case.server_impl, 1)
+            ),
         }
 
 

@@ -12,6 +12,12 @@ Per case: warm-up connections outside the gates, a calibration segment (``CALIBR
 empty calls through each gate, whose cost per call is subtracted), the measured
 connections; for bulk also as many connections moving zero bytes, whose counts are
 subtracted, so that per MB is the transfer alone.
+
+Randomness is pinned (:func:`pin_randomness`): ``os.urandom`` and the X25519 / EC key
+generation of pyca (our engine's key shares) draw from a generator seeded afresh for
+each segment, so the keys, and the code paths that depend on their values (the pure
+Python AES-GCM's integer sizes, python-ecdsa in tlslite), are the same in every rerun.
+OpenSSL's own randomness (``ssl``, RSA padding, ECDSA nonces) stays random.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import dataclasses
 import gc
 import json
 import operator
+import os
+import random
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -57,6 +65,35 @@ class GateClock(SideClock):
 
 
 _dumps = [0]
+
+
+_rng = [random.Random(0)]
+
+
+def reseed(seed: str) -> None:
+    """Restart the pinned random stream (per segment, so counts do not depend on history)."""
+    _rng[0] = random.Random(seed)
+
+
+def _bytes(n: int) -> bytes:
+    return _rng[0].randbytes(n)
+
+
+def pin_randomness() -> None:
+    """Route ``os.urandom`` and pyca's X25519/EC key generation through the seeded stream."""
+    from cryptography.hazmat.primitives.asymmetric import ec, x25519
+
+    os.urandom = _bytes
+
+    def x25519_key(cls: Any) -> x25519.X25519PrivateKey:
+        return x25519.X25519PrivateKey.from_private_bytes(_bytes(32))
+
+    def ec_key(curve: ec.EllipticCurve, backend: Any = None) -> ec.EllipticCurvePrivateKey:
+        # fewer bytes than the order has: always a valid scalar, never zero
+        return ec.derive_private_key(int.from_bytes(_bytes(curve.key_size // 8 - 1)) + 1, curve)
+
+    x25519.X25519PrivateKey.generate = classmethod(x25519_key)  # type: ignore[method-assign,assignment]
+    ec.generate_private_key = ec_key
 
 
 def marker() -> int:
@@ -110,6 +147,7 @@ def measure_case(job: dict[str, Any]) -> dict[str, Any]:
     if case.workload == "bulk":
         variants.append(dataclasses.replace(case, bulk_bytes=0))
     for variant in variants:
+        reseed(f"warm-up {variant}")
         _ops(new_client, new_server, variant, warm, SideClock())
     segments: list[dict[str, Any]] = []
     marker()
@@ -128,6 +166,7 @@ def measure_case(job: dict[str, Any]) -> dict[str, Any]:
     )
     for kind, variant in zip(("main", "zero"), variants, strict=False):
         gc.collect()
+        reseed(f"{kind} {variant}")
         gates = GateClock()
         _ops(new_client, new_server, variant, ops, gates)
         segments.append(
@@ -147,6 +186,7 @@ def main() -> None:
     from tlsbench.heap import steady_heap
 
     steady_heap()
+    pin_randomness()
     jobs = json.loads(open(sys.argv[1]).read())
     out: list[dict[str, Any]] = []
     for job in jobs:
