@@ -295,7 +295,10 @@ def server_factory(
     type=click.IntRange(min=4),
     default=MAX_HANDSHAKE_MESSAGE,
     show_default=True,
-    help="Longest handshake message accepted (decode_error past it; our engine only).",
+    help=(
+        "Longest handshake message accepted but a ClientHello, which may be as long as its "
+        "syntax allows, 131,396 bytes (decode_error past it; our engine only)."
+    ),
 )
 @click.option(
     "--workers",

@@ -71,7 +71,8 @@ class Reader:
         """An (EC)DH public value ``<1..maximum>``; an empty one is illegal_parameter.
 
         RFC 8446 §4.2.8 and RFC 8422 §5.11 make a share that is not a valid value for its
-        group illegal_parameter; OpenSSL answers the empty one that way too.
+        group illegal_parameter; an empty one is that too (OpenSSL says so in TLS 1.2, and
+        decode_error for the empty TLS 1.3 share).
         """
         value = self.vector(prefix, 0, maximum)
         if not value:
