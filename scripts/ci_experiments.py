@@ -3,6 +3,7 @@
 a deliberate regression (``TLSBENCH_TEST_HANDICAP``) caught or not.
 
     python3 scripts/ci_experiments.py unpaired --python PY --out DIR     # 6 runs, 30 compares
+    python3 scripts/ci_experiments.py unpaired --instructions --limits 1 --out DIR  # icount
     python3 scripts/ci_experiments.py ab --base PY --new PY --out DIR    # 6 A/B runs
     python3 scripts/ci_experiments.py handicap --base PY --new PY --handicap N --out DIR
     python3 scripts/ci_experiments.py icount --base PY --new PY --handicap N --out DIR
@@ -50,14 +51,25 @@ def unpaired(args: argparse.Namespace) -> None:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    how = ["--metric", "instructions"] if args.instructions else ["--repeat", "5"]
     for i in range(args.runs):
         path = out / f"run{i + 1}.json"
         if not path.exists():
             t = time.monotonic()
-            tlsbench(args.python, "run", *MATRIX, "--repeat", "5", "--json", str(path))
+            tlsbench(args.python, "run", *MATRIX, *how, "--json", str(path))
             print(f"run {i + 1}: {time.monotonic() - t:.0f} s", flush=True)
             time.sleep(args.pause)
     docs = [json.loads((out / f"run{i + 1}.json").read_text()) for i in range(args.runs)]
+    if args.instructions:
+        sides = [
+            (v.label, v.metric, v.change)
+            for a, b in itertools.permutations(range(len(docs)), 2)
+            for v in verdicts(docs[a], docs[b], None)
+        ]
+        worst = max(abs(c) for _, _, c in sides if c is not None)
+        print(f"instructions: the largest change between two runs, any side: {worst:.3%}")
+        _gate(docs, args.limits)
+        return
     spreads = [c["spread"] for d in docs for c in d["cases"] if c["status"] == "ok"]
     by_case: dict[str, list[float]] = {}
     for d in docs:
@@ -69,8 +81,15 @@ def unpaired(args: argparse.Namespace) -> None:
         f"{statistics.median(spreads):.0%}, max {max(spreads):.0%}; medians drift up to "
         f"{drift:.2f}x between runs"
     )
+    _gate(docs, args.limits)
+
+
+def _gate(docs: list[dict[str, Any]], limits: list[float]) -> None:
+    """Every ordered pair of runs compared at each limit: false alarms and significant verdicts."""
+    from tlsbench.harness.compare import verdicts
+
     pairs = list(itertools.permutations(range(len(docs)), 2))
-    for limit in args.limits:
+    for limit in limits:
         alarms = sig = 0
         for a, b in pairs:
             found = verdicts(docs[a], docs[b], limit)
@@ -206,6 +225,7 @@ def main() -> None:
     u.add_argument("--runs", type=int, default=6)
     u.add_argument("--pause", type=float, default=20.0, help="seconds between runs")
     u.add_argument("--limits", type=float, nargs="+", default=[10, 15, 25, 50])
+    u.add_argument("--instructions", action="store_true", help="--metric instructions runs")
     for name in ("ab", "handicap", "icount"):
         s = sub.add_parser(name)
         s.add_argument("--base", required=True, help="interpreter of the base build")
