@@ -17,7 +17,10 @@ Randomness is pinned (:func:`pin_randomness`): ``os.urandom`` and the X25519 / E
 generation of pyca (our engine's key shares) draw from a generator seeded afresh for
 each segment, so the keys, and the code paths that depend on their values (the pure
 Python AES-GCM's integer sizes, python-ecdsa in tlslite), are the same in every rerun.
-OpenSSL's own randomness (``ssl``, RSA padding, ECDSA nonces) stays random.
+pyca's ``ec.ECDSA`` (what our engine signs with, ``tls/signatures.py``) is replaced by
+one with RFC 6979 nonces, so the server's signature, the transcript and the traffic keys
+are the same too. OpenSSL's own randomness (``ssl``, the RSA PKCS#1 v1.5 encryption
+padding of TLS 1.2 RSA key exchange) stays random.
 """
 
 from __future__ import annotations
@@ -80,7 +83,8 @@ def _bytes(n: int) -> bytes:
 
 
 def pin_randomness() -> None:
-    """Route ``os.urandom`` and pyca's X25519/EC key generation through the seeded stream."""
+    """Route ``os.urandom`` and pyca's X25519/EC key generation through the seeded stream;
+    make pyca's ECDSA signatures deterministic (RFC 6979), so the transcript is too."""
     from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
     os.urandom = _bytes
@@ -94,6 +98,14 @@ def pin_randomness() -> None:
 
     x25519.X25519PrivateKey.generate = classmethod(x25519_key)  # type: ignore[method-assign,assignment]
     ec.generate_private_key = ec_key
+
+    class DeterministicECDSA(ec.ECDSA):
+        """``ec.ECDSA`` with RFC 6979 nonces: the same key and message, the same signature."""
+
+        def __init__(self, algorithm: Any, deterministic_signing: bool = True) -> None:
+            super().__init__(algorithm, deterministic_signing=True)
+
+    ec.ECDSA = DeterministicECDSA  # type: ignore[misc]
 
 
 def marker() -> int:
