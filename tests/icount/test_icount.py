@@ -101,3 +101,38 @@ def test_report_renders_an_instructions_file(tmp_path: Path) -> None:
     assert line.split()[1:4] == ["4.000", "2.000", "2.00|0.50"]
     assert "instructions run" in result.output
     assert (tmp_path / "ic.csv").read_text().count("\n") == 3
+
+
+_SIGN_TWICE = """
+import sys
+from cryptography.hazmat.primitives.asymmetric import ec
+from tlsbench.harness import icount_worker
+from tlsbench.tls import signatures
+from tlsbench.tls.constants import SignatureScheme
+
+if sys.argv[1] == "pinned":
+    icount_worker.pin_randomness()
+key = ec.generate_private_key(ec.SECP256R1())
+scheme = SignatureScheme.ECDSA_SECP256R1_SHA256
+a = signatures.sign(key, scheme, bytes(32))
+b = signatures.sign(key, scheme, bytes(32))
+signatures.verify(key.public_key(), scheme, a, bytes(32))
+c = signatures.sign_tls12(key, scheme, b"params")
+d = signatures.sign_tls12(key, scheme, b"params")
+signatures.verify_tls12(key.public_key(), scheme, c, b"params")
+print(a == b, c == d)
+"""
+
+
+def test_worker_pins_engine_ecdsa_signatures_and_the_engine_alone_does_not() -> None:
+    import subprocess
+    import sys
+
+    def run(mode: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", _SIGN_TWICE, mode], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    assert run("pinned") == "True True"
+    assert run("plain") == "False False"
