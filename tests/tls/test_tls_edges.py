@@ -12,16 +12,14 @@ import os
 from dataclasses import replace
 
 import pytest
-from tls_peers import pump, records
+from tls_peers import alerts, closed, pump, records
 
 from tlsbench.crypto import get_provider
 from tlsbench.tls import (
     AlertDescription,
-    AlertReceived,
     ApplicationData,
     ClientConfig,
     ClientConnection,
-    ConnectionClosed,
     Event,
     HandshakeComplete,
     NamedGroup,
@@ -70,16 +68,6 @@ def fragments(content_type: int, body: bytes, version: int = 0x0303) -> bytes:
 def handshake_message(msg_type: int, length: int, body: bytes = b"") -> bytes:
     """A handshake header claiming ``length`` and whatever part of the body is given."""
     return bytes((msg_type,)) + length.to_bytes(3, "big") + body
-
-
-def closed(events: list[Event]) -> ConnectionClosed:
-    found = [e for e in events if isinstance(e, ConnectionClosed)]
-    assert len(found) == 1, events
-    return found[0]
-
-
-def received(events: list[Event]) -> list[int]:
-    return [e.description for e in events if isinstance(e, AlertReceived)]
 
 
 def client_config(
@@ -260,12 +248,12 @@ def test_record_shorter_than_its_tag_is_bad_record_mac(
     # The server receives it ...
     events = server.receive_data(short)
     assert closed(events).error == A.BAD_RECORD_MAC and not closed(events).by_peer
-    assert received(client.receive_data(server.data_to_send())) == [A.BAD_RECORD_MAC]
+    assert alerts(client.receive_data(server.data_to_send())) == [A.BAD_RECORD_MAC]
     # ... and so does our client, from a server.
     client, server = established(files, version, provider, suite)
     events = client.receive_data(short)
     assert closed(events).error == A.BAD_RECORD_MAC
-    assert received(server.receive_data(client.data_to_send())) == [A.BAD_RECORD_MAC]
+    assert alerts(server.receive_data(client.data_to_send())) == [A.BAD_RECORD_MAC]
 
 
 # -- 4. version numbers ---------------------------------------------------------------------
@@ -479,7 +467,7 @@ def test_nothing_after_the_alert_while_an_oversized_finished_keeps_coming(
     assert len(records(alert)) == 1
     client.receive_data(flight)
     client.data_to_send()
-    assert received(client.receive_data(alert)) == [A.DECODE_ERROR]
+    assert alerts(client.receive_data(alert)) == [A.DECODE_ERROR]
     for _ in range(200):
         assert server.receive_data(cipher.seal(ContentType.HANDSHAKE, bytes(1 << 14))) == []
         assert server.data_to_send() == b""
@@ -571,7 +559,7 @@ def test_early_data_in_client_hello2_is_illegal_parameter(
     server = ServerConnection(server_config(files, groups=(NamedGroup.SECP256R1,)))
     client_events, server_events = pump(client, server)
     assert closed(server_events).error == A.ILLEGAL_PARAMETER
-    assert received(client_events) == [A.ILLEGAL_PARAMETER]
+    assert alerts(client_events) == [A.ILLEGAL_PARAMETER]
 
 
 @pytest.mark.parametrize("retry", [False, True])
@@ -589,7 +577,7 @@ def test_early_data_past_the_bound_is_bad_record_mac(
     output = server.data_to_send()
     if retry:  # no keys yet: the alert is in the clear, after the HelloRetryRequest
         assert records(output)[-1] == alert_record(A.BAD_RECORD_MAC)
-    assert received(client.receive_data(output)) == [A.BAD_RECORD_MAC]
+    assert alerts(client.receive_data(output)) == [A.BAD_RECORD_MAC]
 
 
 def test_undecryptable_record_without_early_data_is_bad_record_mac(
@@ -619,7 +607,7 @@ def test_empty_records_are_bounded(credentials: dict[str, CredentialFiles], vers
     # ... and one more empty record in a row is one too many.
     events = server.receive_data(empties(1))
     assert closed(events).error == A.UNEXPECTED_MESSAGE
-    assert received(client.receive_data(server.data_to_send())) == [A.UNEXPECTED_MESSAGE]
+    assert alerts(client.receive_data(server.data_to_send())) == [A.UNEXPECTED_MESSAGE]
 
 
 def test_empty_plaintext_handshake_record_is_unexpected_message(

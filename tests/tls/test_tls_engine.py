@@ -8,16 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tls_peers import pump, records
+from tls_peers import alerts, closed, pump, records
 
 from tlsbench.crypto import get_provider
 from tlsbench.tls import (
     AlertDescription,
-    AlertReceived,
     ApplicationData,
     ClientConfig,
     ClientConnection,
-    ConnectionClosed,
     Event,
     HandshakeComplete,
     KeyUpdateReceived,
@@ -58,16 +56,6 @@ def make_pair(
         )
     )
     return client, server
-
-
-def closed(events: list[Event]) -> ConnectionClosed:
-    found = [e for e in events if isinstance(e, ConnectionClosed)]
-    assert len(found) == 1, events
-    return found[0]
-
-
-def alerts(events: list[Event]) -> list[int]:
-    return [e.description for e in events if isinstance(e, AlertReceived)]
 
 
 def assert_alert_exchanged(

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tlsbench.tls import Event
+from tlsbench.tls import AlertReceived, ConnectionClosed, Event
 from tlsbench.tls.connection import Connection
 from tlsbench.tls.constants import (
     TLS12_SUITES,
@@ -494,6 +494,18 @@ class Proxy:
 
 
 # -- in memory ---------------------------------------------------------------------
+def closed(events: list[Event]) -> ConnectionClosed:
+    """The one ConnectionClosed among ``events``."""
+    found = [e for e in events if isinstance(e, ConnectionClosed)]
+    assert len(found) == 1, events
+    return found[0]
+
+
+def alerts(events: list[Event]) -> list[int]:
+    """The descriptions of the alerts received."""
+    return [e.description for e in events if isinstance(e, AlertReceived)]
+
+
 def pump(client: Connection, server: Connection) -> tuple[list[Event], list[Event]]:
     """Move bytes both ways until neither side has anything to send."""
     client_events: list[Event] = []
