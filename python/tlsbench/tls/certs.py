@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -34,12 +34,26 @@ from cryptography.x509.verification import (
 from .alerts import ProtocolError
 from .constants import AlertDescription
 
-if TYPE_CHECKING:
-    from .client import ClientConfig
-
 CertKind = Literal["rsa2048", "ecdsa-p256"]
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 CERT_KINDS: tuple[CertKind, ...] = ("rsa2048", "ecdsa-p256")
+
+
+class ChainPolicy(Protocol):
+    """How a peer's chain is checked (a ``ClientConfig`` is one)."""
+
+    @property
+    def ca_file(self) -> Path | str | None: ...
+    @property
+    def server_name(self) -> str | None: ...
+    @property
+    def verify(self) -> bool: ...
+    @property
+    def verify_time(self) -> datetime.datetime | None: ...
+    @property
+    def max_certificate_chain(self) -> int: ...
+    @property
+    def max_certificates(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -337,7 +351,7 @@ def _issued_by(cert: x509.Certificate, anchor: x509.Certificate) -> bool:
     return True
 
 
-def server_public_key(chain: Sequence[bytes], config: ClientConfig) -> CertificatePublicKeyTypes:
+def server_public_key(chain: Sequence[bytes], config: ChainPolicy) -> CertificatePublicKeyTypes:
     """The server leaf's public key, for either version's client: the chain within the
     config's caps, verified unless that is switched off, and a key pyca can use
     (``unsupported_certificate`` otherwise)."""

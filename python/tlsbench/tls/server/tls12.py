@@ -11,15 +11,14 @@ from __future__ import annotations
 import hmac
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from . import extensions as ext
-from . import messages12 as m12
-from .alerts import ProtocolError
-from .connection import ExpectTraffic, State
-from .constants import (
+from .. import extensions as ext
+from .. import messages12 as m12
+from ..alerts import ProtocolError
+from ..connection import ExpectTraffic, State
+from ..constants import (
     DOWNGRADE_TLS12,
     TLS12,
     TLS13,
@@ -34,13 +33,12 @@ from .constants import (
     key_exchange,
     suite_version,
 )
-from .keyexchange import KeyShare, rsa_decrypt_pre_master_secret
-from .messages import ClientHello, Finished, Handshake, ServerHello
-from .signatures import schemes_for_key_tls12
-from .tls12 import Tls12Secrets
-
-if TYPE_CHECKING:
-    from .server import ServerCertificate, ServerConfig, ServerConnection
+from ..keyexchange import KeyShare, rsa_decrypt_pre_master_secret
+from ..messages import ClientHello, Finished, Handshake, ServerHello
+from ..signatures import schemes_for_key_tls12
+from ..tls12 import Tls12Secrets
+from .base import ServerBase
+from .config import ServerCertificate, ServerConfig
 
 _CERT_CURVE = {"secp256r1": NamedGroup.SECP256R1, "secp384r1": NamedGroup.SECP384R1}
 
@@ -102,7 +100,7 @@ class _Choice:
     scheme: SignatureScheme | None
 
 
-def _choose(conn: ServerConnection, hello: ClientHello, offer: _Offer) -> _Choice:
+def _choose(conn: ServerBase, hello: ClientHello, offer: _Offer) -> _Choice:
     """Our most preferred suite the client offers that one of our keys, its groups and its
     schemes allow, with the first such certificate."""
     config = conn.config
@@ -153,7 +151,7 @@ def _fits(
     return None
 
 
-def client_hello(conn: ServerConnection, hello: ClientHello, message: Handshake) -> State:
+def client_hello(conn: ServerBase, hello: ClientHello, message: Handshake) -> State:
     """Negotiate TLS 1.2 and send ServerHello through ServerHelloDone (§7.3)."""
     config = conn.config
     offer = _read_offer(hello)
@@ -210,7 +208,7 @@ class ExpectClientKeyExchange(State):
 
     def __init__(
         self,
-        conn: ServerConnection,
+        conn: ServerBase,
         secrets: Tls12Secrets,
         share: KeyShare | None,
         client_version: int,
@@ -243,7 +241,7 @@ class ExpectClientKeyExchange(State):
 class ExpectChangeCipherSpec(State):
     """Waits for the client's ChangeCipherSpec (§7.1): its records are protected after it."""
 
-    def __init__(self, conn: ServerConnection, secrets: Tls12Secrets) -> None:
+    def __init__(self, conn: ServerBase, secrets: Tls12Secrets) -> None:
         self.conn = conn
         self.secrets = secrets
 
@@ -256,7 +254,7 @@ class ExpectChangeCipherSpec(State):
 class ExpectFinished(State):
     """Waits for the client's Finished (§7.4.9), then sends ChangeCipherSpec and ours."""
 
-    def __init__(self, conn: ServerConnection, secrets: Tls12Secrets) -> None:
+    def __init__(self, conn: ServerBase, secrets: Tls12Secrets) -> None:
         self.conn = conn
         self.secrets = secrets
 

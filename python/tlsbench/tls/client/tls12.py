@@ -9,17 +9,16 @@ ExpectFinished -> ExpectTraffic.
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
-from . import extensions as ext
-from . import messages12 as m12
-from .alerts import ProtocolError
-from .certs import server_public_key
-from .connection import ExpectTraffic, State
-from .constants import (
+from .. import extensions as ext
+from .. import messages12 as m12
+from ..alerts import ProtocolError
+from ..certs import server_public_key
+from ..connection import ExpectTraffic, State
+from ..constants import (
     DOWNGRADE_TLS11,
     DOWNGRADE_TLS12,
     TLS12,
@@ -33,13 +32,11 @@ from .constants import (
     key_exchange,
     suite_version,
 )
-from .keyexchange import KeyShare, rsa_pre_master_secret
-from .messages import Finished, Handshake, ServerHello
-from .signatures import TLS12_SCHEMES, verify_tls12
-from .tls12 import Tls12Secrets
-
-if TYPE_CHECKING:
-    from .client import ClientConnection
+from ..keyexchange import KeyShare, rsa_pre_master_secret
+from ..messages import Finished, Handshake, ServerHello
+from ..signatures import TLS12_SCHEMES, verify_tls12
+from ..tls12 import Tls12Secrets
+from .base import ClientBase
 
 # Extensions a TLS 1.2 ServerHello may answer ours with (RFC 5246 §7.4.1.4).
 _SERVER_HELLO_ALLOWED = frozenset(
@@ -57,7 +54,7 @@ def _fail(alert: AlertDescription, message: str) -> ProtocolError:
     return ProtocolError(alert, message)
 
 
-def server_hello(conn: ClientConnection, hello: ServerHello, message: Handshake) -> State:
+def server_hello(conn: ClientBase, hello: ServerHello, message: Handshake) -> State:
     """Check a TLS 1.2 ServerHello (§7.4.1.3) and its extensions; ExpectCertificate next."""
     if hello.legacy_version != TLS12:
         raise _fail(AlertDescription.PROTOCOL_VERSION, "server version is not TLS 1.2")
@@ -106,7 +103,7 @@ def server_hello(conn: ClientConnection, hello: ServerHello, message: Handshake)
 class ExpectCertificate(State):
     """Waits for the server's Certificate (§7.4.2)."""
 
-    def __init__(self, conn: ClientConnection, secrets: Tls12Secrets) -> None:
+    def __init__(self, conn: ClientBase, secrets: Tls12Secrets) -> None:
         self.conn = conn
         self.secrets = secrets
 
@@ -134,7 +131,7 @@ class ExpectServerKeyExchange(State):
     """Waits for the signed ECDH parameters (RFC 8422 §5.4) of an ECDHE suite."""
 
     def __init__(
-        self, conn: ClientConnection, secrets: Tls12Secrets, public_key: CertificatePublicKeyTypes
+        self, conn: ClientBase, secrets: Tls12Secrets, public_key: CertificatePublicKeyTypes
     ) -> None:
         self.conn = conn
         self.secrets = secrets
@@ -167,7 +164,7 @@ class ExpectServerHelloDone(State):
 
     def __init__(
         self,
-        conn: ClientConnection,
+        conn: ClientBase,
         secrets: Tls12Secrets,
         public_key: CertificatePublicKeyTypes,
         share: KeyShare | None,
@@ -215,7 +212,7 @@ class ExpectServerHelloDone(State):
 class ExpectChangeCipherSpec(State):
     """Waits for the server's ChangeCipherSpec (§7.1): its records are protected after it."""
 
-    def __init__(self, conn: ClientConnection, secrets: Tls12Secrets) -> None:
+    def __init__(self, conn: ClientBase, secrets: Tls12Secrets) -> None:
         self.conn = conn
         self.secrets = secrets
 
@@ -228,7 +225,7 @@ class ExpectChangeCipherSpec(State):
 class ExpectFinished(State):
     """Waits for the server's Finished (§7.4.9)."""
 
-    def __init__(self, conn: ClientConnection, secrets: Tls12Secrets) -> None:
+    def __init__(self, conn: ClientBase, secrets: Tls12Secrets) -> None:
         self.conn = conn
         self.secrets = secrets
 

@@ -1,0 +1,140 @@
+"""The client's common part: the ClientHello it offers and the hooks tests override."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .. import extensions as ext
+from ..alerts import ProtocolError
+from ..connection import Connection
+from ..constants import (
+    TLS12,
+    TLS13,
+    AlertDescription,
+    ExtensionType,
+    PskKeyExchangeMode,
+    suite_version,
+)
+from ..keyexchange import KeyShare, rsa_encrypt_pre_master_secret
+from ..messages import CertificateRequest, ClientHello
+from .config import ClientConfig
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class ClientBase(Connection):
+    """What every client state sees: the config, the offer and the hooks tests override.
+
+    The first ClientHello is queued on construction; ``connection.ClientConnection``
+    adds the first state.
+    """
+
+    is_client = True
+
+    def __init__(self, config: ClientConfig) -> None:
+        super().__init__(config.provider, config.middlebox_compat, config.max_handshake_message)
+        if config.verify and (config.ca_file is None or config.server_name is None):
+            raise ValueError("verification needs ca_file and server_name (or verify=False)")
+        if not config.versions or not set(config.versions) <= {TLS12, TLS13}:
+            raise ValueError("versions must be a non-empty choice of TLS12 and TLS13")
+        self.suites = [s for s in config.cipher_suites if suite_version(s) in config.versions]
+        """The suites offered: those of the versions offered."""
+        if not self.suites or not config.groups:
+            raise ValueError("at least one cipher suite (of a version offered) and one group")
+        self.versions = tuple(v for v in config.versions if v in map(suite_version, self.suites))
+        """The versions offered: those of the config that have a suite offered."""
+        self.config = config
+        self.offers_tls13 = TLS13 in self.versions
+        self.random = os.urandom(32)
+        # Appendix D.4's session id is a TLS 1.3 device; a TLS 1.2-only client resumes nothing.
+        compat = config.middlebox_compat and self.offers_tls13
+        self.session_id = os.urandom(32) if compat else b""
+        share_groups = (config.key_share_groups or config.groups[:1]) if self.offers_tls13 else ()
+        self.shares = {g: KeyShare(g) for g in share_groups}
+        self.server_name = config.server_name
+        self.ccs_sent = False
+        self.certificate_request: CertificateRequest | None = None
+        self.hello = self.make_client_hello()
+        self.sent_extensions = frozenset(self.hello.extensions)
+        self.records.legacy_version = 0x0301  # §5.1: allowed for an initial ClientHello
+        self.send_handshake(self.hello.encode())
+        self.records.legacy_version = 0x0303
+        self.ccs_allowed = self.offers_tls13
+
+    def make_client_hello(self, cookie: bytes | None = None) -> ClientHello:
+        """ClientHello (§4.1.2) with the current key shares (and a cookie after HRR)."""
+        c = self.config
+        exts: ext.Extensions = {}
+        if c.server_name and not _is_ip(c.server_name):  # RFC 6066 §3: no IP literals
+            exts[ExtensionType.SERVER_NAME] = ext.encode_server_name(c.server_name)
+        exts[ExtensionType.SUPPORTED_GROUPS] = ext.encode_supported_groups(
+            [int(g) for g in c.groups]
+        )
+        tls12 = TLS12 in self.versions
+        if tls12:  # RFC 8422 §5.1.2: only uncompressed points
+            exts[ExtensionType.EC_POINT_FORMATS] = ext.encode_ec_point_formats([0])
+        exts[ExtensionType.SIGNATURE_ALGORITHMS] = ext.encode_signature_algorithms(
+            [int(s) for s in c.signature_schemes]
+        )
+        if c.alpn_protocols:
+            exts[ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION] = ext.encode_alpn(
+                list(c.alpn_protocols)
+            )
+        if tls12:
+            if c.extended_master_secret:  # RFC 7627 §5.1
+                exts[ExtensionType.EXTENDED_MASTER_SECRET] = b""
+            exts[ExtensionType.RENEGOTIATION_INFO] = ext.encode_renegotiation_info()  # RFC 5746
+        if not self.offers_tls13:  # a TLS 1.2 ClientHello, as OpenSSL -tls1_2 sends it
+            return ClientHello(self.random, self.session_id, [int(s) for s in self.suites], exts)
+        offered = [v for v in (TLS13, TLS12) if v in self.versions]
+        exts[ExtensionType.SUPPORTED_VERSIONS] = ext.encode_supported_versions_client(offered)
+        # Offering psk_dhe_ke lets servers send tickets, which are accepted and ignored.
+        exts[ExtensionType.PSK_KEY_EXCHANGE_MODES] = ext.encode_psk_key_exchange_modes(
+            [PskKeyExchangeMode.PSK_DHE_KE]
+        )
+        if cookie is not None:
+            exts[ExtensionType.COOKIE] = ext.encode_cookie(cookie)
+        exts[ExtensionType.KEY_SHARE] = ext.encode_key_share_client(
+            [ext.KeyShareEntry(g, s.public) for g, s in self.shares.items()]
+        )
+        return ClientHello(self.random, self.session_id, [int(s) for s in self.suites], exts)
+
+    def finished_verify_data(self, finished_key: bytes) -> bytes:
+        """verify_data of our Finished (§4.4.4); tests override it to inject faults."""
+        return self.crypto.tls13_verify_data(self.hash_name, finished_key, self.transcript.digest())
+
+    def finished_verify_data_tls12(self, master_secret: bytes) -> bytes:
+        """verify_data of our TLS 1.2 Finished (RFC 5246 §7.4.9); tests override it."""
+        return self.crypto.tls12_verify_data(
+            self.hash_name, master_secret, b"client finished", self.transcript.digest()
+        )
+
+    def encrypt_pre_master_secret(
+        self, public_key: rsa.RSAPublicKey, pre_master_secret: bytes
+    ) -> bytes:
+        """The RSA ClientKeyExchange's content (RFC 5246 §7.4.7.1); tests override it."""
+        return rsa_encrypt_pre_master_secret(public_key, pre_master_secret)
+
+
+def check_server_extensions(
+    conn: ClientBase, exts: ext.Extensions, allowed: frozenset[int]
+) -> None:
+    """§4.2: unsolicited is unsupported_extension; solicited but misplaced is illegal_parameter."""
+    for ext_type in exts:
+        if ext_type not in conn.sent_extensions and ext_type != ExtensionType.COOKIE:
+            raise ProtocolError(
+                AlertDescription.UNSUPPORTED_EXTENSION, f"unsolicited extension {ext_type}"
+            )
+        if ext_type not in allowed:
+            raise ProtocolError(
+                AlertDescription.ILLEGAL_PARAMETER, f"extension {ext_type} not allowed here"
+            )

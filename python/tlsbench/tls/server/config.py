@@ -1,0 +1,99 @@
+"""The server's certificates and what it accepts, in preference order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..certs import PrivateKey, load_certificate_chain, load_private_key
+from ..constants import (
+    DEFAULT_GROUPS,
+    DEFAULT_SERVER_VERSIONS,
+    DEFAULT_SUITES,
+    CipherSuite,
+    NamedGroup,
+    SignatureScheme,
+    suite_version,
+)
+from ..record import MAX_HANDSHAKE_MESSAGE
+
+
+@dataclass(frozen=True)
+class ServerCertificate:
+    """One certificate chain (DER, leaf first) with its private key."""
+
+    chain: tuple[bytes, ...]
+    key: PrivateKey
+
+    @classmethod
+    def from_files(cls, cert_file: Path | str, key_file: Path | str) -> ServerCertificate:
+        """Load a PEM chain (leaf first) and a PEM private key."""
+        return cls(tuple(load_certificate_chain(cert_file)), load_private_key(key_file))
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """The server's certificate chain and key, and what it accepts, in preference order."""
+
+    certificate_chain: tuple[bytes, ...]
+    """DER certificates, leaf first."""
+    private_key: PrivateKey
+    cipher_suites: tuple[CipherSuite, ...] = DEFAULT_SUITES
+    groups: tuple[NamedGroup, ...] = DEFAULT_GROUPS
+    alpn_protocols: tuple[bytes, ...] = ()
+    provider: str = "cryptography"
+    middlebox_compat: bool = True
+    """Answer a client's legacy_session_id with a dummy ChangeCipherSpec (Appendix D.4)."""
+    signature_schemes: tuple[SignatureScheme, ...] = ()
+    """Schemes we may sign with; empty means every scheme the key allows."""
+    versions: tuple[int, ...] = DEFAULT_SERVER_VERSIONS
+    """Versions accepted: TLS13 (0x0304) and/or TLS12 (0x0303); the highest offered wins."""
+    extended_master_secret: bool = True
+    """TLS 1.2: use the RFC 7627 extended master secret when the client offers it."""
+    max_handshake_message: int = MAX_HANDSHAKE_MESSAGE
+    """Longest handshake message accepted (64 KiB); a longer one is decode_error."""
+    more_certificates: tuple[ServerCertificate, ...] = ()
+    """Further certificates (say RSA beside ECDSA), as OpenSSL's ``-dcert``: each handshake
+    uses the first, in this order after the main one, that the negotiation allows."""
+
+    @property
+    def certificates(self) -> tuple[ServerCertificate, ...]:
+        """Every certificate, the main one first."""
+        return (
+            ServerCertificate(self.certificate_chain, self.private_key),
+            *self.more_certificates,
+        )
+
+    @classmethod
+    def from_files(
+        cls,
+        cert_file: Path | str,
+        key_file: Path | str,
+        *,
+        cipher_suites: Sequence[CipherSuite] = DEFAULT_SUITES,
+        groups: Sequence[NamedGroup] = DEFAULT_GROUPS,
+        alpn_protocols: Sequence[bytes] = (),
+        provider: str = "cryptography",
+        middlebox_compat: bool = True,
+        versions: Sequence[int] = DEFAULT_SERVER_VERSIONS,
+        more: Sequence[tuple[Path | str, Path | str]] = (),
+    ) -> ServerConfig:
+        """Load a PEM chain (leaf first) and a PEM private key, and ``more`` such pairs."""
+        main = ServerCertificate.from_files(cert_file, key_file)
+        return cls(
+            main.chain,
+            main.key,
+            tuple(cipher_suites),
+            tuple(groups),
+            tuple(alpn_protocols),
+            provider,
+            middlebox_compat,
+            versions=tuple(versions),
+            more_certificates=tuple(ServerCertificate.from_files(c, k) for c, k in more),
+        )
+
+
+def spoken_versions(config: ServerConfig) -> set[int]:
+    """The versions accepted that have a suite configured."""
+    return {suite_version(s) for s in config.cipher_suites} & set(config.versions)
