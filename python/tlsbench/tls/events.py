@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .constants import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
+from .sessions import Session
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,12 @@ class HandshakeComplete(Event):
     server_name: str | None
     hello_retry_request: bool
     peer_certificates: tuple[bytes, ...] = field(repr=False)
-    """The server's chain (DER, leaf first) on the client; empty on the server."""
+    """The peer's chain (DER, leaf first): the server's on the client; on the server the
+    client's certificate if it sent one. Empty on a resumed handshake."""
     extended_master_secret: bool = False
     """TLS 1.2: both sides offered RFC 7627 and the master secret is the extended one."""
+    resumed: bool = False
+    """The handshake resumed a session (TLS 1.3 PSK, TLS 1.2 session ID or ticket)."""
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,10 @@ class KeyUpdateReceived(Event):
 
 @dataclass(frozen=True)
 class SessionTicketReceived(Event):
-    """A NewSessionTicket arrived; this engine does not resume, so it is only reported."""
+    """A TLS 1.3 NewSessionTicket arrived; ``session`` resumes it (``ClientConfig.session``)."""
 
     lifetime: int
+    session: Session | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

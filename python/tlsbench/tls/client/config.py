@@ -6,14 +6,17 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..certs import PrivateKey
 from ..constants import (
     DEFAULT_GROUPS,
     DEFAULT_SUITES,
     DEFAULT_VERSIONS,
     CipherSuite,
     NamedGroup,
+    PskKeyExchangeMode,
     SignatureScheme,
 )
+from ..sessions import Session
 
 # The RSASSA-PKCS1-v1_5 schemes are offered for certificate signatures only (§4.2.3).
 DEFAULT_SIGNATURE_SCHEMES = (
@@ -58,3 +61,14 @@ class ClientConfig:
     """Most certificate bytes (DER, summed) the server may send; else bad_certificate."""
     max_certificates: int = 10
     """Most certificates in the server's chain; else bad_certificate."""
+    session: Session | None = None
+    """A session to offer: a TLS 1.3 ticket (PSK), or a TLS 1.2 session ID or ticket."""
+    psk_modes: tuple[PskKeyExchangeMode, ...] = (PskKeyExchangeMode.PSK_DHE_KE,)
+    """TLS 1.3 PSK key exchange modes offered (§4.2.9); PSK_KE alone resumes without
+    a fresh key share."""
+    session_tickets: bool = True
+    """TLS 1.2: ask for an RFC 5077 ticket; False resumes by session ID only."""
+    certificate_chain: tuple[bytes, ...] = ()
+    """Our certificate (DER, leaf first) for a server that asks; empty sends none."""
+    private_key: PrivateKey | None = None
+    """The key of ``certificate_chain``'s leaf (RSA-2048 or ECDSA P-256)."""

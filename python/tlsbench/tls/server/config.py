@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from ..certs import PrivateKey, load_certificate_chain, load_private_key
 from ..constants import (
@@ -17,6 +18,9 @@ from ..constants import (
     suite_version,
 )
 from ..record import MAX_HANDSHAKE_MESSAGE
+from ..sessions import SessionCache, TicketKeys
+
+ClientAuth = Literal["none", "optional", "require"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,19 @@ class ServerConfig:
     more_certificates: tuple[ServerCertificate, ...] = ()
     """Further certificates (say RSA beside ECDSA), as OpenSSL's ``-dcert``: each handshake
     uses the first, in this order after the main one, that the negotiation allows."""
+    tickets: int = 2
+    """TLS 1.3: NewSessionTickets sent after each full handshake (OpenSSL sends 2);
+    TLS 1.2: an RFC 5077 ticket when the client asks and this is above 0. 0: none."""
+    session_ids: bool = True
+    """TLS 1.2: give each session an ID and resume it from ``session_cache``."""
+    ticket_keys: TicketKeys = field(default_factory=TicketKeys, compare=False, repr=False)
+    """Seal and open tickets; one per config, so every connection of a server shares it."""
+    session_cache: SessionCache = field(default_factory=SessionCache, compare=False, repr=False)
+    """TLS 1.2 sessions by ID, shared like ``ticket_keys``."""
+    client_auth: ClientAuth = "none"
+    """Ask for a client certificate: ``optional`` accepts none, ``require`` refuses that."""
+    client_ca_file: Path | str | None = None
+    """PEM CA(s) a client certificate must chain to (needed unless client_auth is none)."""
 
     @property
     def certificates(self) -> tuple[ServerCertificate, ...]:
