@@ -332,6 +332,47 @@ def name_matches(cert: x509.Certificate, server_name: str) -> bool:
     return False
 
 
+def verify_client_chain(
+    chain: Sequence[bytes], ca_file: Path | str, when: datetime.datetime | None = None
+) -> x509.Certificate:
+    """Check a client's ``chain`` (leaf first) against the CAs of ``ca_file``; the leaf.
+
+    No CA leads to it: ``unknown_ca``; it leads to one but fails otherwise (validity,
+    usage): ``bad_certificate`` (RFC 8446 §4.4.2.4, RFC 5246 §7.4.6).
+    """
+    certs = [parse_certificate(der) for der in chain]
+    anchors = _trust_anchors(str(ca_file))
+    builder = PolicyBuilder().store(Store(anchors))
+    if when is not None:
+        builder = builder.time(when)
+    try:
+        builder.build_client_verifier().verify(certs[0], certs[1:])
+    except VerificationError as exc:
+        if not any(_issued_by(c, a) for c in certs for a in anchors):
+            raise ProtocolError(AlertDescription.UNKNOWN_CA, str(exc)) from None
+        raise ProtocolError(AlertDescription.BAD_CERTIFICATE, str(exc)) from None
+    return certs[0]
+
+
+def client_public_key(
+    chain: Sequence[bytes],
+    ca_file: Path | str,
+    max_certificates: int = 10,
+    max_bytes: int = 1 << 16,
+    when: datetime.datetime | None = None,
+) -> CertificatePublicKeyTypes:
+    """The client leaf's public key for either version's server: the chain within the
+    caps, verified against ``ca_file``, and a key pyca can use."""
+    check_chain_limits(chain, max_certificates, max_bytes)
+    leaf = verify_client_chain(chain, ca_file, when)
+    try:
+        return leaf.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise ProtocolError(
+            AlertDescription.UNSUPPORTED_CERTIFICATE, "unusable public key"
+        ) from None
+
+
 def system_ca_file() -> str | None:
     """The system's trust store as one PEM file (what OpenSSL uses by default), if any."""
     paths = ssl.get_default_verify_paths()
