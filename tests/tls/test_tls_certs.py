@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from cryptography.hazmat.primitives import serialization
 from tlsbench.tls.alerts import ProtocolError
 from tlsbench.tls.certs import (
     CredentialFiles,
+    client_public_key,
     load_certificate_chain,
     load_private_key,
+    verify_client_chain,
     verify_server_chain,
 )
 from tlsbench.tls.constants import AlertDescription
@@ -144,3 +147,46 @@ def test_a_self_signed_leaf_not_in_the_ca_file_is_unknown_ca(
     with pytest.raises(ProtocolError) as exc:
         verify_server_chain([der], credentials["rsa2048"].ca_file, "localhost")
     assert exc.value.alert == AlertDescription.UNKNOWN_CA
+
+
+@pytest.mark.parametrize("kind", ["rsa2048", "ecdsa-p256"])
+def test_client_chain_verifies_without_a_name(
+    credentials: dict[str, CredentialFiles], kind: str
+) -> None:
+    files = credentials[kind]
+    chain = load_certificate_chain(files.cert_file)
+    assert verify_client_chain(chain, files.ca_file) == x509.load_der_x509_certificate(chain[0])
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    pem = serialization.Encoding.PEM
+    ours = load_private_key(files.key_file).public_key().public_bytes(pem, spki)
+    assert client_public_key(chain, files.ca_file).public_bytes(pem, spki) == ours
+
+
+def test_client_chain_of_another_ca_is_unknown_ca(
+    credentials: dict[str, CredentialFiles], other_ca: Path
+) -> None:
+    chain = load_certificate_chain(credentials["ecdsa-p256"].cert_file)
+    with pytest.raises(ProtocolError) as exc:
+        client_public_key(chain, other_ca)
+    assert exc.value.alert == AlertDescription.UNKNOWN_CA
+
+
+def test_client_chain_outside_its_dates_is_bad_certificate(
+    credentials: dict[str, CredentialFiles],
+) -> None:
+    files = credentials["rsa2048"]
+    chain = load_certificate_chain(files.cert_file)
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=3000)
+    with pytest.raises(ProtocolError) as exc:
+        verify_client_chain(chain, files.ca_file, later)
+    assert exc.value.alert == AlertDescription.BAD_CERTIFICATE
+
+
+def test_client_chain_over_the_caps_is_bad_certificate(
+    credentials: dict[str, CredentialFiles],
+) -> None:
+    files = credentials["rsa2048"]
+    chain = load_certificate_chain(files.cert_file)
+    with pytest.raises(ProtocolError) as exc:
+        client_public_key(chain * 3, files.ca_file, max_certificates=2)
+    assert exc.value.alert == AlertDescription.BAD_CERTIFICATE
