@@ -6,9 +6,6 @@ gives the field; a short or overlong field is a ``decode_error``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from .alerts import ProtocolError
 from .constants import AlertDescription
 
@@ -18,7 +15,11 @@ def _decode_error(message: str) -> ProtocolError:
 
 
 class Reader:
-    """Reads big-endian integers and length-prefixed vectors from a buffer."""
+    """Reads big-endian integers and length-prefixed vectors from a buffer.
+
+    The handshake's hottest code: each read checks its bounds inline rather than
+    through the other methods. A reader is also the context manager :meth:`sub` returns.
+    """
 
     __slots__ = ("_data", "_end", "_pos")
 
@@ -34,15 +35,29 @@ class Reader:
 
     def uint(self, size: int) -> int:
         """A big-endian unsigned integer of ``size`` bytes."""
-        return int.from_bytes(self.raw(size), "big")
+        pos = self._pos
+        stop = pos + size
+        if stop > self._end:
+            raise _decode_error("message truncated")
+        self._pos = stop
+        return int.from_bytes(self._data[pos:stop], "big")
 
     def u8(self) -> int:
         """uint8."""
-        return self.uint(1)
+        pos = self._pos
+        if pos >= self._end:
+            raise _decode_error("message truncated")
+        self._pos = pos + 1
+        return self._data[pos]
 
     def u16(self) -> int:
         """uint16."""
-        return self.uint(2)
+        pos = self._pos
+        if pos + 2 > self._end:
+            raise _decode_error("message truncated")
+        self._pos = pos + 2
+        data = self._data
+        return data[pos] << 8 | data[pos + 1]
 
     def u24(self) -> int:
         """uint24."""
@@ -54,18 +69,33 @@ class Reader:
 
     def raw(self, size: int) -> bytes:
         """Exactly ``size`` bytes."""
-        if size > self.remaining:
+        pos = self._pos
+        stop = pos + size
+        if stop > self._end:
             raise _decode_error("message truncated")
-        start = self._pos
-        self._pos += size
-        return self._data[start : self._pos]
+        self._pos = stop
+        return self._data[pos:stop]
 
     def vector(self, prefix: int, minimum: int, maximum: int) -> bytes:
         """``opaque x<minimum..maximum>`` with a ``prefix``-byte length."""
-        length = self.uint(prefix)
+        pos = self._pos
+        start = pos + prefix
+        if start > self._end:
+            raise _decode_error("message truncated")
+        data = self._data
+        if prefix == 1:
+            length = data[pos]
+        elif prefix == 2:
+            length = data[pos] << 8 | data[pos + 1]
+        else:
+            length = int.from_bytes(data[pos:start], "big")
         if not minimum <= length <= maximum:
             raise _decode_error(f"vector length {length} outside {minimum}..{maximum}")
-        return self.raw(length)
+        stop = start + length
+        if stop > self._end:
+            raise _decode_error("message truncated")
+        self._pos = stop
+        return data[start:stop]
 
     def public_value(self, prefix: int, maximum: int) -> bytes:
         """An (EC)DH public value ``<1..maximum>``; an empty one is illegal_parameter.
@@ -79,16 +109,20 @@ class Reader:
             raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "empty key share")
         return value
 
-    @contextmanager
-    def sub(self, prefix: int, minimum: int, maximum: int) -> Iterator[Reader]:
-        """A reader over one vector, which must be consumed whole."""
-        inner = Reader(self.vector(prefix, minimum, maximum))
-        yield inner
-        inner.finish()
+    def sub(self, prefix: int, minimum: int, maximum: int) -> Reader:
+        """A reader over one vector; used in ``with``, which checks it was consumed whole."""
+        return Reader(self.vector(prefix, minimum, maximum))
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            self.finish()
 
     def finish(self) -> None:
         """Refuse trailing bytes."""
-        if self.remaining:
+        if self._pos != self._end:
             raise _decode_error("trailing bytes")
 
 

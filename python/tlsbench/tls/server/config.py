@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,9 +75,9 @@ class ServerConfig:
     client_ca_file: Path | str | None = None
     """PEM CA(s) a client certificate must chain to (needed unless client_auth is none)."""
 
-    @property
+    @functools.cached_property
     def certificates(self) -> tuple[ServerCertificate, ...]:
-        """Every certificate, the main one first."""
+        """Every certificate, the main one first (made once per config)."""
         return (
             ServerCertificate(self.certificate_chain, self.private_key),
             *self.more_certificates,
