@@ -130,6 +130,8 @@ class Connection:
         self.server_name: str | None = None
         self.hello_retry_request = False
         self.peer_certificates: tuple[bytes, ...] = ()
+        self.resumed = False
+        """The handshake resumed a session (TLS 1.3 PSK, TLS 1.2 session ID or ticket)."""
         self._read_secret = b""
         self._write_secret = b""
 
@@ -247,6 +249,7 @@ class Connection:
                 self.hello_retry_request,
                 self.peer_certificates,
                 self.extended_master_secret,
+                self.resumed,
             )
         )
 

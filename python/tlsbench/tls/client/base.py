@@ -20,6 +20,7 @@ from ..constants import (
 )
 from ..keyexchange import KeyShare, rsa_encrypt_pre_master_secret
 from ..messages import CertificateRequest, ClientHello
+from ..sessions import Session
 from .config import ClientConfig
 
 
@@ -63,6 +64,8 @@ class ClientBase(Connection):
         self.server_name = config.server_name
         self.ccs_sent = False
         self.certificate_request: CertificateRequest | None = None
+        self.session: Session | None = None
+        """The newest session this connection can be resumed with (``ClientConfig.session``)."""
         self.hello = self.make_client_hello()
         self.sent_extensions = frozenset(self.hello.extensions)
         self.records.legacy_version = 0x0301  # §5.1: allowed for an initial ClientHello
