@@ -158,9 +158,13 @@ class Writer:
 
     def vector(self, data: bytes, prefix: int, minimum: int, maximum: int) -> Writer:
         """``opaque x<minimum..maximum>``; a value out of bounds is a bug, so ValueError."""
-        if not minimum <= len(data) <= maximum:
-            raise ValueError(f"vector length {len(data)} outside {minimum}..{maximum}")
-        return self.uint(len(data), prefix).raw(data)
+        length = len(data)
+        if not minimum <= length <= maximum:
+            raise ValueError(f"vector length {length} outside {minimum}..{maximum}")
+        parts = self._parts
+        parts += length.to_bytes(prefix, "big")
+        parts += data
+        return self
 
     def getvalue(self) -> bytes:
         """Everything written."""
