@@ -16,10 +16,12 @@ import click
 
 from .params import (
     ALL_SUITES,
+    ALL_WORKLOADS,
     CERTS,
     GROUPS,
     IMPLS,
     OUR_IMPLS,
+    RESUMPTIONS,
     TRANSPORTS,
     VERSIONS,
     WORKLOADS,
@@ -151,12 +153,17 @@ def build_cases(
     transports: list[str] | None = None,
     bulk_bytes: int = 8 << 20,
     record_size: int = 16384,
+    resumption: str = "tickets",
+    client_auth: bool = False,
 ) -> list[Any]:
     """The matrix of cases, in table order; an empty or missing list means the default.
 
     Defaults: every implementation on both sides, the rows of :func:`protocol_rows`,
-    x25519, both workloads, tcp. The RSA key exchange uses no group: it runs once, with
-    the first group. Suites that fit no given certificate are left out.
+    x25519, handshake and bulk (``resume`` only when named), tcp. The RSA key exchange
+    uses no group: it runs once, with the first group. Suites that fit no given
+    certificate are left out. A resume case resumes TLS 1.3 by ticket, TLS 1.2 by
+    ``resumption``; ``client_auth`` makes every server of every case require a client
+    certificate.
     """
     from .params import BULK_CAP, Case
 
@@ -176,6 +183,9 @@ def build_cases(
                         size = bulk_bytes
                         for impl in (client, server):
                             size = min(size, BULK_CAP.get(impl, size))
+                        resumes = ""
+                        if workload == "resume":
+                            resumes = "tickets" if version == "1.3" else resumption
                         cases.append(
                             Case(
                                 client,
@@ -188,6 +198,8 @@ def build_cases(
                                 transport,
                                 size if workload == "bulk" else 0,
                                 record_size,
+                                resumes,
+                                client_auth,
                             )
                         )
     return cases
@@ -259,7 +271,24 @@ def _impl_options(fn: Any) -> Any:
     "exchange, else ecdsa-p256].",
 )
 @click.option(
-    "--workload", "workloads", multiple=True, metavar="LIST", help="handshake, bulk [both]."
+    "--workload",
+    "workloads",
+    multiple=True,
+    metavar="LIST",
+    help="handshake, bulk, resume [handshake and bulk]; resume: each connection resumes a "
+    "session one full handshake per client process got beforehand.",
+)
+@click.option(
+    "--resumption",
+    type=click.Choice(RESUMPTIONS),
+    default="tickets",
+    show_default=True,
+    help="How TLS 1.2 resume cases resume (TLS 1.3 always by ticket).",
+)
+@click.option(
+    "--client-auth",
+    is_flag=True,
+    help="Every server requires a client certificate (the harness makes one under the CA).",
 )
 @click.option("--transport", "transports", multiple=True, metavar="LIST", help="tcp, memory [tcp].")
 @click.option(
@@ -387,6 +416,8 @@ def run(
     groups: tuple[str, ...],
     certs: tuple[str, ...],
     workloads: tuple[str, ...],
+    resumption: str,
+    client_auth: bool,
     transports: tuple[str, ...],
     handshakes: int | None,
     duration: float,
@@ -445,10 +476,12 @@ def run(
         suites=chosen_suites,
         groups=split_list(groups, GROUPS, "group"),
         certs=split_list(certs, CERTS, "certificate kind"),
-        workloads=split_list(workloads, WORKLOADS, "workload"),
+        workloads=split_list(workloads, ALL_WORKLOADS, "workload"),
         transports=split_list(transports, TRANSPORTS, "transport"),
         bulk_bytes=bulk,
         record_size=record_size,
+        resumption=resumption,
+        client_auth=client_auth,
     )
     if not cases:
         raise click.UsageError("no case to run: the suites fit none of the certificates")
@@ -462,6 +495,8 @@ def run(
         "groups": list(groups),
         "certs": list(certs),
         "workloads": list(workloads),
+        "resumption": resumption,
+        "client_auth": client_auth,
         "transports": list(transports),
         "handshakes": handshakes,
         "duration": duration,
@@ -483,6 +518,11 @@ def run(
     if metric == "instructions":
         if ab_base is not None:
             raise click.UsageError("--metric instructions takes no --ab")
+        if client_auth or any(c.workload == "resume" for c in cases):
+            raise click.UsageError(
+                "--metric instructions measures full handshakes and bulk: no resume "
+                "workload, no --client-auth"
+            )
         return _run_instructions(
             cases, config, handshakes, baseline, show, (json_path, md_path, csv_path, plot_path),
             html_path, trace,

@@ -15,6 +15,7 @@ TLS 1.3 suites and the group for ``ssl`` come from ``OPENSSL_CONF`` (see
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 import ssl
 import warnings
@@ -33,6 +34,7 @@ from tlsbench.tls import (
     ServerConfig,
     ServerConnection,
 )
+from tlsbench.tls.certs import load_certificate_chain, load_private_key
 from tlsbench.tls.driver import TlsStream
 
 from .params import OUR_IMPLS, TLS12_SUITES, Tls
@@ -62,6 +64,13 @@ class Session(Protocol):
 
     def negotiated(self) -> dict[str, str]:
         """Version, suite and group actually negotiated (as far as the stack tells)."""
+
+    def resumed(self) -> bool:
+        """Whether the handshake resumed a session."""
+
+    def saved(self) -> Any:
+        """The stack's own object for the newest session it can resume (None if none);
+        for TLS 1.3, only once the server's ticket has been read (after a round trip)."""
 
 
 Factory = Callable[[socket.socket], Session]
@@ -109,6 +118,8 @@ def check_supported(impl: str, tls: Tls, transport: str) -> None:
     if impl == "tlslite":
         if transport == "memory":
             raise Unsupported("tlslite cannot run in memory (it drives its own socket)")
+    if tls.resumption and transport == "memory":
+        raise Unsupported("resume runs over tcp only")
     if impl in OUR_IMPLS and tls.version == "1.2" and not _engine_has_tls12():
         raise Unsupported("our engine does not speak TLS 1.2 yet")
 
@@ -143,8 +154,14 @@ def _suite_code(name: str) -> Any:
 
 
 def our_client_config(tls: Tls, provider: str) -> ClientConfig:
-    """Our client configured for the case, verifying the chain against the case's CA."""
+    """Our client configured for the case, verifying the chain against the case's CA;
+    with the case's client certificate, and asking for a TLS 1.2 ticket unless the case
+    resumes by session ID."""
     kwargs: dict[str, Any] = _version_kwargs(tls)
+    if tls.client_auth:
+        kwargs["certificate_chain"] = tuple(load_certificate_chain(tls.client_cert_file))
+        kwargs["private_key"] = load_private_key(tls.client_key_file)
+    kwargs["session_tickets"] = tls.resumption != "session-id"
     return ClientConfig(
         server_name="localhost",
         ca_file=tls.ca_file,
@@ -164,7 +181,13 @@ def our_server_config(tls: Tls, provider: str) -> ServerConfig:
         groups=tuple(NamedGroup[g.upper()] for g in offered_groups(tls)),
         provider=provider,
     )
-    return dataclasses.replace(config, **_version_kwargs(tls))
+    # Full-handshake cases issue no tickets (as ``ssl``'s num_tickets = 0); a resume case
+    # issues what it resumes with. One config per process: every connection shares its
+    # ticket keys and session cache.
+    extra: dict[str, Any] = {"tickets": 2 if tls.resumption == "tickets" else 0}
+    if tls.client_auth:
+        extra.update(client_auth="require", client_ca_file=tls.ca_file)
+    return dataclasses.replace(config, **_version_kwargs(tls), **extra)
 
 
 class OurSession:
@@ -189,6 +212,14 @@ class OurSession:
         """close_notify both ways, then close."""
         self.stream.close()
 
+    def resumed(self) -> bool:
+        """The connection's ``resumed``."""
+        return bool(self.stream.conn.resumed)
+
+    def saved(self) -> Any:
+        """The client connection's newest :class:`~tlsbench.tls.sessions.Session`."""
+        return getattr(self.stream.conn, "session", None)
+
     def negotiated(self) -> dict[str, str]:
         """What the HandshakeComplete event said."""
         done = self.stream.handshake
@@ -211,11 +242,19 @@ def ssl_context(tls: Tls, server: bool) -> ssl.SSLContext:
     ctx.minimum_version = ctx.maximum_version = version
     if tls.version == "1.2":
         ctx.set_ciphers(TLS12_SUITES[tls.suite])
+    if tls.resumption == "session-id":
+        ctx.options |= ssl.OP_NO_TICKET
     if server:
         ctx.load_cert_chain(tls.cert_file, tls.key_file)
-        ctx.num_tickets = 0  # full handshakes only (PEERS.md: tickets cost 8-15%)
+        # Full handshakes only (PEERS.md: tickets cost 8-15%), unless the case resumes.
+        ctx.num_tickets = 2 if tls.resumption == "tickets" else 0
+        if tls.client_auth:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(tls.ca_file)
     else:
         ctx.load_verify_locations(tls.ca_file)
+        if tls.client_auth:
+            ctx.load_cert_chain(tls.client_cert_file, tls.client_key_file)
     return ctx
 
 
@@ -246,6 +285,14 @@ class SslSession:
             self.sock.unwrap().close()
         except (OSError, ValueError):
             self.sock.close()
+
+    def resumed(self) -> bool:
+        """OpenSSL's session_reused."""
+        return bool(self.sock.session_reused)
+
+    def saved(self) -> Any:
+        """The SSLSession (TLS 1.3: the newest ticket read so far)."""
+        return self.sock.session
 
     def negotiated(self) -> dict[str, str]:
         """Version and suite from OpenSSL."""
@@ -320,6 +367,14 @@ class TlsliteSession:
         except Exception:  # tlslite raises its own types on a peer that is already gone
             self.conn.sock.close()
 
+    def resumed(self) -> bool:
+        """tlslite's own flag."""
+        return bool(self.conn.resumed)
+
+    def saved(self) -> Any:
+        """tlslite's Session (TLS 1.3: with the tickets read so far)."""
+        return self.conn.session
+
     def negotiated(self) -> dict[str, str]:
         """Version and cipher as tlslite names them."""
         version = self.conn.version
@@ -329,29 +384,77 @@ class TlsliteSession:
         }
 
 
+def tlslite_check_client(conn: Any, ca_file: str) -> None:
+    """tlslite asks for a client certificate but checks no chain: ours does (on a resumed
+    handshake, the session's), and the alert goes out when it fails."""
+    from tlsbench.tls.alerts import ProtocolError
+    from tlsbench.tls.certs import verify_client_chain
+    from tlsbench.tls.constants import AlertDescription
+
+    chain = conn.session.clientCertChain
+    try:
+        if chain is None or not chain.x509List:
+            raise ProtocolError(AlertDescription.CERTIFICATE_REQUIRED, "no client certificate")
+        verify_client_chain([bytes(c.bytes) for c in chain.x509List], ca_file)
+    except ProtocolError as exc:
+        try:
+            for _ in conn._sendError(int(exc.alert), str(exc)):
+                pass
+        except Exception:  # tlslite raises the alert it sent as TLSLocalAlert
+            pass
+        raise ConnectionError(f"client certificate refused: {exc}") from None
+
+
 # -- factories -------------------------------------------------------------------------------
 
 
-def client_factory(impl: str, tls: Tls) -> Factory:
-    """What turns a connected socket into a client :class:`Session` of ``impl``."""
+def client_factory(impl: str, tls: Tls, offer: Callable[[], Any] = lambda: None) -> Factory:
+    """What turns a connected socket into a client :class:`Session` of ``impl``; each
+    connection offers ``offer()`` (what :meth:`Session.saved` gave, or None). One
+    context per factory: OpenSSL resumes a session only through the context that made it."""
     if impl in OUR_IMPLS:
-        config = our_client_config(tls, impl)
-        return lambda sock: OurSession(TlsStream(sock, ClientConnection(config)))
+        base = our_client_config(tls, impl)
+        configs: dict[int, ClientConfig] = {}
+
+        def ours(sock: socket.socket) -> Session:
+            session = offer()
+            if session is None:
+                return OurSession(TlsStream(sock, ClientConnection(base)))
+            config = configs.get(id(session))
+            if config is None or config.session is not session:
+                configs.clear()
+                config = configs[id(session)] = dataclasses.replace(base, session=session)
+            return OurSession(TlsStream(sock, ClientConnection(config)))
+
+        return ours
     if impl == "ssl":
         ctx = ssl_context(tls, server=False)
         return lambda sock: SslSession(
-            ctx.wrap_socket(sock, server_hostname="localhost", do_handshake_on_connect=False)
+            ctx.wrap_socket(
+                sock, server_hostname="localhost", do_handshake_on_connect=False, session=offer()
+            )
         )
     if impl == "tlslite":
         api = tlslite_api()
         settings = tlslite_settings(tls)
+        chain = key = None
+        if tls.client_auth:
+            chain = api.X509CertChain()
+            chain.parsePemList(Path(tls.client_cert_file).read_text())
+            key = api.parsePEMKey(Path(tls.client_key_file).read_text(), private=True)
 
         def make(sock: socket.socket) -> Session:
             conn = api.TLSConnection(sock)
             return TlsliteSession(
                 conn,
                 False,
-                lambda: conn.handshakeClientCert(settings=settings, serverName="localhost"),
+                lambda: conn.handshakeClientCert(
+                    certChain=chain,
+                    privateKey=key,
+                    session=offer(),
+                    settings=settings,
+                    serverName="localhost",
+                ),
             )
 
         return make
@@ -374,14 +477,26 @@ def server_factory(impl: str, tls: Tls) -> Factory:
         chain = api.X509CertChain()
         chain.parsePemList(Path(tls.cert_file).read_text())
         key = api.parsePEMKey(Path(tls.key_file).read_text(), private=True)
+        cache = api.SessionCache() if tls.resumption else None
+        if tls.resumption == "tickets":
+            settings.ticketKeys = [bytearray(os.urandom(32))]
+            settings.ticket_count = 2
 
         def make(sock: socket.socket) -> Session:
             conn = api.TLSConnection(sock)
-            return TlsliteSession(
-                conn,
-                True,
-                lambda: conn.handshakeServer(certChain=chain, privateKey=key, settings=settings),
-            )
+
+            def handshake() -> None:
+                conn.handshakeServer(
+                    certChain=chain,
+                    privateKey=key,
+                    settings=settings,
+                    sessionCache=cache,
+                    reqCert=tls.client_auth,
+                )
+                if tls.client_auth:
+                    tlslite_check_client(conn, tls.ca_file)
+
+            return TlsliteSession(conn, True, handshake)
 
         return make
     raise Unsupported(f"unknown implementation {impl!r}")

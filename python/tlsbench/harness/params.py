@@ -17,6 +17,11 @@ VERSIONS = ("1.2", "1.3")
 GROUPS = ("x25519", "secp256r1", "secp384r1")
 CERTS = ("rsa2048", "ecdsa-p256")
 WORKLOADS = ("handshake", "bulk")
+"""The default matrix's workloads."""
+ALL_WORKLOADS = (*WORKLOADS, "resume")
+"""Every workload; ``resume`` (each connection resumes a session) only when asked for."""
+RESUMPTIONS = ("tickets", "session-id")
+"""How a TLS 1.2 ``resume`` case resumes (TLS 1.3 always uses tickets)."""
 TRANSPORTS = ("tcp", "memory")
 
 TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
@@ -83,6 +88,14 @@ class Tls:
     ca_file: str = ""
     cert_file: str = ""
     key_file: str = ""
+    client_cert_file: str = ""
+    client_key_file: str = ""
+    resumption: str = ""
+    """``tickets`` or ``session-id`` for a resume case (servers then issue what it needs,
+    clients offer it); empty: full handshakes only (no tickets issued)."""
+    client_auth: bool = False
+    """Servers require a client certificate (verified against ``ca_file``); clients send
+    ``client_cert_file``."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,10 @@ class Case:
     transport: str = "tcp"
     bulk_bytes: int = 0
     record_size: int = 16384
+    resumption: str = ""
+    """``resume`` workload: ``tickets`` or ``session-id`` (TLS 1.2); empty otherwise."""
+    client_auth: bool = False
+    """Every server requires a client certificate."""
 
     def key(self) -> tuple[str, ...]:
         """What identifies the case across runs (for ``compare``)."""
@@ -112,6 +129,8 @@ class Case:
             self.workload,
             self.transport,
             str(self.record_size) if self.workload == "bulk" else "",
+            *([self.resumption] if self.resumption else []),
+            *(["mtls"] if self.client_auth else []),
         )
 
     @property

@@ -22,12 +22,14 @@ def scenario(case: Case) -> tuple[str, ...]:
         case["cert"],
         case.get("transport", "tcp"),
         str(case.get("record_size", 0)),
+        *([case["resumption"]] if case.get("resumption") else []),
+        *(["mtls"] if case.get("client_auth") else []),
     )
 
 
 KEY_EXCHANGES = {"rsa": "RSA key exchange", "ecdhe": "ECDHE", "tls13": ""}
 """Section order and heading words per key exchange: the walkthrough's RSA key exchange first."""
-WORKLOAD_ORDER = ("handshake", "bulk")
+WORKLOAD_ORDER = ("handshake", "resume", "bulk")
 
 
 def kx_rank(suite: str) -> int:
@@ -51,6 +53,10 @@ def scenario_title(case: Case) -> str:
     ]
     if case["workload"] == "bulk":
         parts.append(f"{case.get('bulk_bytes', 0) >> 10} KiB per connection")
+    if case.get("resumption"):
+        parts.append(f"resumed by {case['resumption']}")
+    if case.get("client_auth"):
+        parts.append("client certificate required")
     return " | ".join(parts)
 
 

@@ -127,7 +127,14 @@ def case_json(run: CaseRun) -> dict[str, Any]:
         "transport": c.transport,
         "bulk_bytes": c.bulk_bytes if bulk else 0,
         "record_size": c.record_size if bulk else 0,
-        "rate": rate_summary(samples, "MB/s" if bulk else "handshakes/s"),
+        "rate": rate_summary(
+            samples,
+            "MB/s"
+            if bulk
+            else "resumed handshakes/s"
+            if c.workload == "resume"
+            else "handshakes/s",
+        ),
         "spread": spread(samples),
         "latency_ms": latency,
         "latency_samples_ms": kept,
@@ -141,6 +148,7 @@ def case_json(run: CaseRun) -> dict[str, Any]:
             "server": max((r.rss_server for r in reps), default=0.0),
         },
         "ops": ops,
+        **_resume_fields(run),
         "errors": sum(r.errors for r in reps),
         "timeouts": sum(r.timeouts for r in reps),
         "server_errors": sum(r.server_errors for r in reps),
@@ -149,6 +157,17 @@ def case_json(run: CaseRun) -> dict[str, Any]:
         "status": "unsupported" if run.unsupported else "failed" if run.failed else "ok",
         "reason": run.unsupported or run.failed or (reps[-1].last_error if reps else ""),
     }
+    return out
+
+
+def _resume_fields(run: CaseRun) -> dict[str, Any]:
+    """A resume case's ``resumed`` and ``connections`` (measured connections, all repeats),
+    and what each case asked for: ``resumption`` and ``client_auth``."""
+    c = run.case
+    out: dict[str, Any] = {"resumption": c.resumption, "client_auth": c.client_auth}
+    if c.workload == "resume":
+        out["resumed"] = sum(r.resumed for r in run.repeats)
+        out["connections"] = sum(r.ops for r in run.repeats)
     return out
 
 

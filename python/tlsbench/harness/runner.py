@@ -31,8 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, ClassVar
 
-from tlsbench.tls.certs import write_credentials
-
+from .credentials import write_harness_credentials
 from .impls import Unsupported, check_supported, openssl_conf
 from .metrics import cpu_seconds, peak_rss_mb
 from .params import Bounds, Case, Tls, WorkerSpec
@@ -180,6 +179,8 @@ class Repeat:
     latency_ms: dict[str, list[float]]
     wall: float
     last_error: str = ""
+    resumed: int = 0
+    """Measured connections the clients saw resumed (resume workload)."""
 
 
 @dataclass
@@ -207,12 +208,13 @@ class Setup:
 
 
 def credentials_for(setup: Setup, cert: str) -> Tls:
-    """CA/leaf files of ``cert`` kind, made once per run."""
+    """CA, server and client leaf files of ``cert`` kind, made once per run."""
     if cert not in setup.credentials:
-        files = write_credentials(setup.workdir, cert)  # type: ignore[arg-type]
+        files = write_harness_credentials(setup.workdir, cert)  # type: ignore[arg-type]
         setup.credentials[cert] = Tls(
-            "", "", "", cert, str(files.ca_file), str(files.cert_file), str(files.key_file)
-        )
+            "", "", "", cert, str(files.ca_file), str(files.cert_file), str(files.key_file),
+            str(files.client_cert_file), str(files.client_key_file),
+        )  # fmt: skip
     base = setup.credentials[cert]
     return base
 
@@ -232,7 +234,10 @@ def _env(setup: Setup, tls: Tls) -> dict[str, str]:
 def case_tls(setup: Setup, case: Case) -> Tls:
     """The case's protocol parameters with its credential files."""
     c = credentials_for(setup, case.cert)
-    return Tls(case.tls, case.suite, case.group, case.cert, c.ca_file, c.cert_file, c.key_file)
+    return Tls(
+        case.tls, case.suite, case.group, case.cert, c.ca_file, c.cert_file, c.key_file,
+        c.client_cert_file, c.client_key_file, case.resumption, case.client_auth,
+    )  # fmt: skip
 
 
 @dataclass
@@ -339,7 +344,13 @@ def _run_repeat(
     rss = [peak_rss_mb(pid) for pid in server_pids]
     for worker in servers:
         worker.stop()
-    return Stopping(_repeat(case, reports, cpu1 - cpu0, rss, 0), servers, started)
+    measured = _repeat(case, reports, cpu1 - cpu0, rss, 0)
+    if case.workload == "resume" and measured.resumed < measured.ops:
+        raise RunError(
+            f"only {measured.resumed} of {measured.ops} connections resumed (a full "
+            "handshake is not a resumed one)"
+        )
+    return Stopping(measured, servers, started)
 
 
 def _server_cpu(servers: list[Worker]) -> float:
@@ -386,6 +397,7 @@ def _repeat(
         latency_ms=latency,
         wall=max(float(r["wall"]) for r in reports),
         last_error=errors[-1] if errors else "",
+        resumed=sum(int(r.get("resumed", 0)) for r in reports),
     )
 
 

@@ -32,7 +32,7 @@ from .impls import (
 from .memory import SideClock, memory_op
 from .metrics import peak_rss_mb
 from .params import WorkerSpec
-from .workloads import OpTimes, client_op, expected_digest, payload, server_op
+from .workloads import OpTimes, client_op, expected_digest, obtain_session, payload, server_op
 
 
 def say(**message: Any) -> None:
@@ -120,7 +120,7 @@ class Tally:
     """Counts and latencies of the measured operations."""
 
     def __init__(self) -> None:
-        self.ops = self.errors = self.timeouts = self.bytes = 0
+        self.ops = self.errors = self.timeouts = self.bytes = self.resumed = 0
         self.transfer = 0.0
         self.lat: dict[str, list[float]] = {"connect": [], "handshake": [], "ttfb": []}
         self.last_error = ""
@@ -128,6 +128,7 @@ class Tally:
     def add(self, t: OpTimes) -> None:
         """One successful operation."""
         self.ops += 1
+        self.resumed += t.resumed
         self.bytes += t.bytes
         self.transfer += t.transfer
         self.lat["connect"].append(t.connect * 1e3)
@@ -189,6 +190,7 @@ def _report(tally: Tally, wall: float, cpu: float, **extra: Any) -> None:
         latency_ms=tally.lat,
         last_error=tally.last_error,
         peak_rss_mb=peak_rss_mb(os.getpid()),
+        resumed=tally.resumed,
         **extra,
     )
 
@@ -196,7 +198,10 @@ def _report(tally: Tally, wall: float, cpu: float, **extra: Any) -> None:
 def run_client(spec: WorkerSpec) -> None:
     """Warm up, wait for ``go``, measure, report."""
     case = spec.case
-    factory = client_factory(case.client_impl, spec.tls)
+    offered: list[Any] = [None]
+    factory = client_factory(case.client_impl, spec.tls, lambda: offered[0])
+    if case.workload == "resume":  # one full handshake, then every connection resumes it
+        offered[0] = obtain_session(factory, spec.port, spec.bounds.timeout)
     block = payload(case) if case.workload == "bulk" else b""
     digest = expected_digest(case, block) if case.workload == "bulk" else b""
 

@@ -1,6 +1,8 @@
 """The two workloads, one connection each, as seen by the client and by the server.
 
 ``handshake``: TCP connect, full handshake, a 1-byte echo, close_notify.
+``resume``: the same, each connection offering a session one earlier full handshake got
+(:func:`obtain_session`); whether it resumed is recorded.
 ``bulk``: handshake, then ``bulk_bytes`` from client to server in large writes, then the
 server's CRC-32 of what it received sent back, which the client checks.
 
@@ -15,6 +17,7 @@ import socket
 import time
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from .handicap import handicap, iterations
 from .impls import Factory, Session
@@ -32,6 +35,7 @@ class OpTimes:
     ttfb: float
     transfer: float = 0.0
     bytes: int = 0
+    resumed: bool = False
 
 
 def write_size(case: Case) -> int:
@@ -80,8 +84,8 @@ def client_op(
         if iterations():
             handicap()
         shaken = time.perf_counter()
-        times = OpTimes(connected - start, shaken - connected, 0.0)
-        if case.workload == "handshake":
+        times = OpTimes(connected - start, shaken - connected, 0.0, resumed=session.resumed())
+        if case.workload != "bulk":
             session.send(b"x")
             if recv_exactly(session, 1) != b"x":
                 raise ValueError("echo mismatch")
@@ -108,7 +112,7 @@ def client_op(
 def server_op(session: Session, case: Case) -> None:
     """Serve one connection of ``case.workload`` (the session is not yet shaken)."""
     session.handshake()
-    if case.workload == "handshake":
+    if case.workload != "bulk":
         data = recv_exactly(session, 1)
         session.send(data)
     else:
@@ -123,3 +127,22 @@ def server_op(session: Session, case: Case) -> None:
     while session.recv(1 << 16):  # until the client's close_notify
         pass
     session.close()
+
+
+def obtain_session(factory: Factory, port: int, timeout: float) -> Any:
+    """One full handshake and the 1-byte echo (so a TLS 1.3 ticket has arrived); the
+    session it leaves to resume. RuntimeError when the server gave none."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        session = factory(sock)
+        session.handshake()
+        session.send(b"x")
+        if recv_exactly(session, 1) != b"x":
+            raise ValueError("echo mismatch")
+        saved = session.saved()
+        session.close()
+    finally:
+        sock.close()
+    if saved is None:
+        raise RuntimeError("the server gave no session to resume (no ticket, no session ID)")
+    return saved
