@@ -240,9 +240,14 @@ def trace(
 )
 @click.option("--kind", "kinds", type=click.Choice(CERTS), multiple=True, help="[both]")
 def certs(directory: str, kinds: tuple[str, ...]) -> None:
-    """Make a CA and a leaf for localhost/127.0.0.1: RSA-2048 and ECDSA P-256, PEM files."""
-    from tlsbench.tls.certs import write_credentials
+    """Make a CA, a server leaf for localhost/127.0.0.1 and a client leaf (CN
+    tlsbench-client, for --client-auth) under it: RSA-2048 and ECDSA P-256, PEM files."""
+    from .credentials import CLIENT_NAME, write_harness_credentials
 
     for kind in kinds or CERTS:
-        files = write_credentials(directory, kind)  # type: ignore[arg-type]
+        files = write_harness_credentials(directory, kind)  # type: ignore[arg-type]
         click.echo(f"{kind}: CA {files.ca_file}, chain {files.cert_file}, key {files.key_file}")
+        click.echo(
+            f"{kind}: client certificate (CN {CLIENT_NAME}, same CA) {files.client_cert_file}, "
+            f"key {files.client_key_file}"
+        )
