@@ -12,7 +12,7 @@ import os
 from dataclasses import replace
 
 import pytest
-from tls_peers import alerts, closed, pump, records
+from tls_peers import alert_record, alerts, closed, pump, records
 
 from tlsbench.crypto import get_provider
 from tlsbench.tls import (
@@ -45,11 +45,6 @@ PROVIDERS = ("rust", "python", "cryptography")
 A = AlertDescription
 ECDHE_ECDSA = CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 ECDHE_ECDSA_CHACHA = CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
-
-
-def alert_record(description: AlertDescription) -> bytes:
-    """A fatal plaintext alert as our server writes it before any key: record version 0x0303."""
-    return bytes((21, 3, 3, 0, 2, 2, int(description)))
 
 
 def record(content_type: int, body: bytes, version: int = 0x0303) -> bytes:

@@ -506,6 +506,11 @@ def alerts(events: list[Event]) -> list[int]:
     return [e.description for e in events if isinstance(e, AlertReceived)]
 
 
+def alert_record(description: int) -> bytes:
+    """A fatal plaintext alert as our server writes it before any key: record version 0x0303."""
+    return bytes((21, 3, 3, 0, 2, 2, int(description)))
+
+
 def pump(client: Connection, server: Connection) -> tuple[list[Event], list[Event]]:
     """Move bytes both ways until neither side has anything to send."""
     client_events: list[Event] = []

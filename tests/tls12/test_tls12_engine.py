@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from tls_peers import pump, records
+from tls_peers import alert_record, pump, records
 
 from tlsbench.tls import (
     AlertDescription,
@@ -77,10 +77,6 @@ def closed(events: list[Event]) -> ConnectionClosed:
     last = events[-1]
     assert isinstance(last, ConnectionClosed), events
     return last
-
-
-def plain_alert(alert: AlertDescription) -> bytes:
-    return bytes((21, 3, 3, 0, 2, 2, alert))
 
 
 def up_to_second_flight(
@@ -217,7 +213,7 @@ def test_tampered_finished_record(credentials: dict[str, CredentialFiles]) -> No
     cke, ccs, finished = flight
     events = server.receive_data(cke + ccs + finished[:-1] + bytes((finished[-1] ^ 1,)))
     assert closed(events).error == AlertDescription.BAD_RECORD_MAC
-    assert server.data_to_send() == plain_alert(AlertDescription.BAD_RECORD_MAC)
+    assert server.data_to_send() == alert_record(AlertDescription.BAD_RECORD_MAC)
 
 
 def test_tampered_application_record(credentials: dict[str, CredentialFiles]) -> None:
@@ -244,7 +240,7 @@ def test_client_key_exchange_of_the_wrong_length(
     _, (cke, ccs, finished) = up_to_second_flight(client, server)
     events = server.receive_data(_with_trailing_byte(cke) + ccs + finished)
     assert closed(events).error == AlertDescription.DECODE_ERROR
-    assert server.data_to_send() == plain_alert(AlertDescription.DECODE_ERROR)
+    assert server.data_to_send() == alert_record(AlertDescription.DECODE_ERROR)
 
 
 @pytest.mark.parametrize(
@@ -441,7 +437,7 @@ def test_malformed_pre_master_secret_is_indistinguishable(
     reference = _bad_pre_master_run(credentials, "well-formed but wrong", monkeypatch)
     wire, events, state = reference
     assert state == "ExpectClientKeyExchange"
-    assert wire.endswith(plain_alert(AlertDescription.BAD_RECORD_MAC))  # at Finished
+    assert wire.endswith(alert_record(AlertDescription.BAD_RECORD_MAC))  # at Finished
     assert closed(events).error == AlertDescription.BAD_RECORD_MAC
     for variant in PRE_MASTER_VARIANTS:
         assert _bad_pre_master_run(credentials, variant, monkeypatch) == reference, variant
