@@ -273,3 +273,14 @@ def decode_empty(data: bytes, name: str) -> None:
     """An extension whose ``extension_data`` must be empty (extended_master_secret)."""
     if data:
         raise ProtocolError(AlertDescription.DECODE_ERROR, f"{name} is not empty")
+
+
+# RFC 5077 §3.2 session_ticket
+def encode_session_ticket(ticket: bytes = b"") -> bytes:
+    """``extension_data`` is the ticket itself (no length prefix); empty asks for one."""
+    return ticket
+
+
+def decode_session_ticket(data: bytes) -> bytes:
+    """The ticket a ClientHello offers (empty: none, but one is wanted)."""
+    return data
