@@ -280,11 +280,11 @@ def test_application_data_before_finished(
     credentials: dict[str, CredentialFiles], side: str
 ) -> None:
     """Data under the new keys, but before the Finished it must follow, is refused."""
-    client, server = make_pair(credentials)
+    client, server = make_pair(credentials, session_tickets=False)
     _, (cke, ccs, finished) = up_to_second_flight(client, server)
     provider = client.crypto
     if side == "server":
-        secrets = client._state.secrets  # type: ignore[attr-defined]
+        secrets = client._state.plan.secrets  # type: ignore[attr-defined]
         early = provider.RecordCipher("1.2", int(client.suite), *secrets.client_write)
         events = server.receive_data(cke + ccs + early.seal(23, b"too early"))
         assert closed(events).error == AlertDescription.UNEXPECTED_MESSAGE
@@ -292,7 +292,7 @@ def test_application_data_before_finished(
         return
     server.receive_data(cke + ccs + finished)
     server_ccs, _server_finished = records(server.data_to_send())
-    secrets = client._state.secrets  # type: ignore[attr-defined]
+    secrets = client._state.plan.secrets  # type: ignore[attr-defined]
     early = provider.RecordCipher("1.2", int(client.suite), *secrets.server_write)
     events = client.receive_data(server_ccs + early.seal(23, b"too early"))
     assert closed(events).error == AlertDescription.UNEXPECTED_MESSAGE

@@ -146,6 +146,28 @@ class CertificateRequest:
 
 
 @dataclass(frozen=True)
+class NewSessionTicket:
+    """RFC 5077 §3.3: ``uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>``."""
+
+    lifetime_hint: int
+    ticket: bytes
+
+    def encode(self) -> bytes:
+        """The whole message."""
+        body = Writer().uint(self.lifetime_hint, 4).vector(self.ticket, 2, 0, 0xFFFF).getvalue()
+        return frame(HandshakeType.NEW_SESSION_TICKET, body)
+
+    @classmethod
+    def decode(cls, body: bytes) -> NewSessionTicket:
+        """Parse a body."""
+        reader = Reader(body)
+        hint = reader.u32()
+        ticket = reader.vector(2, 0, 0xFFFF)
+        reader.finish()
+        return cls(hint, ticket)
+
+
+@dataclass(frozen=True)
 class ServerHelloDone:
     """§7.4.5: the end of the server's first flight."""
 

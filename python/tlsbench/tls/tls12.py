@@ -13,7 +13,12 @@ from .connection import Connection
 
 @dataclass
 class Tls12Secrets:
-    """The randoms of both hellos, then the master secret and the keys of each direction."""
+    """The randoms of both hellos, then the master secret and the keys of each direction.
+
+    ``messages`` keeps every handshake message so far (references, no copies) for a
+    CertificateVerify, which signs them all (RFC 5246 §7.4.8); ``add`` and ``send``
+    put a message into it and into the transcript hash.
+    """
 
     client_random: bytes
     server_random: bytes
@@ -22,6 +27,17 @@ class Tls12Secrets:
     """(key, iv) protecting the client's records."""
     server_write: tuple[bytes, bytes] = field(default=(b"", b""), repr=False)
     """(key, iv) protecting the server's records."""
+    messages: list[bytes] = field(default_factory=list, repr=False)
+
+    def add(self, conn: Connection, raw: bytes) -> None:
+        """A message received: into the transcript and ``messages``."""
+        conn.transcript.add(raw)
+        self.messages.append(raw)
+
+    def send(self, conn: Connection, raw: bytes) -> None:
+        """A message of ours: queued, into the transcript and ``messages``."""
+        conn.send_handshake(raw)
+        self.messages.append(raw)
 
     def derive(self, conn: Connection, pre_master_secret: bytes) -> None:
         """Master secret and key block, once ClientKeyExchange is in the transcript."""
@@ -35,7 +51,16 @@ class Tls12Secrets:
             self.master_secret = crypto.tls12_master_secret(
                 conn.hash_name, pre_master_secret, self.client_random, self.server_random
             )
-        client_key, server_key, client_iv, server_iv = crypto.tls12_key_block(
+        self.key_block(conn)
+
+    def resume(self, conn: Connection, master_secret: bytes) -> None:
+        """§7.3 abbreviated handshake: the session's master secret, keys from the new randoms."""
+        self.master_secret = master_secret
+        self.key_block(conn)
+
+    def key_block(self, conn: Connection) -> None:
+        """Both directions' keys and IVs from the master secret and the randoms (§6.3)."""
+        client_key, server_key, client_iv, server_iv = conn.crypto.tls12_key_block(
             int(conn.suite), self.master_secret, self.client_random, self.server_random
         )
         self.client_write = (client_key, client_iv)

@@ -56,9 +56,17 @@ class ClientBase(Connection):
         self.config = config
         self.offers_tls13 = TLS13 in self.versions
         self.random = os.urandom(32)
-        # Appendix D.4's session id is a TLS 1.3 device; a TLS 1.2-only client resumes nothing.
+        # Appendix D.4's session id is a TLS 1.3 device; TLS 1.2 sends one to resume.
         compat = config.middlebox_compat and self.offers_tls13
         self.session_id = os.urandom(32) if compat else b""
+        session = config.session
+        self.session12: Session | None = None
+        """The TLS 1.2 session offered (its session ID and/or RFC 5077 ticket), if any."""
+        if session and session.version == TLS12 and session.cipher_suite in self.suites:
+            if not session.expired():
+                self.session12 = session
+                # RFC 5077 §3.4: beside a ticket a fresh ID, which the server echoes to resume.
+                self.session_id = session.session_id or os.urandom(32)
         share_groups = (config.key_share_groups or config.groups[:1]) if self.offers_tls13 else ()
         self.shares = {g: KeyShare(g) for g in share_groups}
         self.server_name = config.server_name
@@ -96,6 +104,9 @@ class ClientBase(Connection):
             if c.extended_master_secret:  # RFC 7627 §5.1
                 exts[ExtensionType.EXTENDED_MASTER_SECRET] = b""
             exts[ExtensionType.RENEGOTIATION_INFO] = ext.encode_renegotiation_info()  # RFC 5746
+            ticket = self.session12.ticket if self.session12 else b""
+            if c.session_tickets or ticket:  # RFC 5077 §3.2: empty asks for a ticket
+                exts[ExtensionType.SESSION_TICKET] = ext.encode_session_ticket(ticket)
         if not self.offers_tls13:  # a TLS 1.2 ClientHello, as OpenSSL -tls1_2 sends it
             return ClientHello(self.random, self.session_id, [int(s) for s in self.suites], exts)
         offered = [v for v in (TLS13, TLS12) if v in self.versions]
