@@ -8,14 +8,17 @@ naming the alert sent.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import ssl
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import click
 
@@ -51,6 +54,11 @@ class ClientSetup:
     """PEM file of trusted certificates; None: no verification (``--insecure``)."""
     server_name: str
     timeout: float
+    cert_file: str | None = None
+    """PEM chain (leaf first) to present when the server asks; None: none."""
+    key_file: str | None = None
+    resumption: str = "tickets"
+    """TLS 1.2: ``tickets`` asks for an RFC 5077 ticket; ``session-id`` resumes by ID only."""
 
 
 class Client(Protocol):
@@ -71,6 +79,13 @@ class Client(Protocol):
     def abort(self) -> None:
         """Close at once after a failure."""
 
+    def resumed(self) -> bool:
+        """Whether the handshake resumed the session offered."""
+
+    def session(self) -> Any:
+        """The newest session to offer the next connection (None if none); TLS 1.3 waits
+        up to a second for the server's ticket (sent after the handshake)."""
+
 
 def prepare(setup: ClientSetup) -> None:
     """What must happen before the socket exists (``ssl`` may start this command again)."""
@@ -78,13 +93,35 @@ def prepare(setup: ClientSetup) -> None:
         ensure_openssl_conf(setup.profile)
 
 
-def open_client(setup: ClientSetup, sock: socket.socket) -> Client:
-    """The client of ``setup.impl`` on ``sock`` (after :func:`prepare`)."""
+def open_client(setup: ClientSetup, sock: socket.socket, session: Any = None) -> Client:
+    """The client of ``setup.impl`` on ``sock`` (after :func:`prepare`), offering
+    ``session`` (what an earlier client's :meth:`Client.session` gave) if not None."""
     if setup.impl in OUR_IMPLS:
-        return OurClient(setup, sock)
+        return OurClient(setup, sock, session)
     if setup.impl == "ssl":
-        return SslClient(setup, sock)
-    return TlsliteClient(setup, sock)
+        return SslClient(setup, sock, session)
+    return TlsliteClient(setup, sock, session)
+
+
+TICKET_WAIT = 1.0
+"""Seconds a TLS 1.3 client waits after the handshake for the server's first ticket."""
+
+
+def _wait_for_ticket(sock: socket.socket, has_ticket: Callable[[], bool], read: Any) -> None:
+    """Read (discarding nothing: only called when no data is expected) until
+    ``has_ticket()`` or :data:`TICKET_WAIT` has passed."""
+    deadline = time.monotonic() + TICKET_WAIT
+    previous = sock.gettimeout()
+    try:
+        while not has_ticket() and time.monotonic() < deadline:
+            sock.settimeout(max(0.01, min(0.2, deadline - time.monotonic())))
+            try:
+                if not read():
+                    break  # the peer closed
+            except (TimeoutError, ssl.SSLWantReadError):
+                continue
+    finally:
+        sock.settimeout(previous)
 
 
 def _is_ip(name: str) -> bool:
@@ -98,11 +135,16 @@ def _is_ip(name: str) -> bool:
 class OurClient:
     """Our engine on the provider of the implementation's name."""
 
-    def __init__(self, setup: ClientSetup, sock: socket.socket) -> None:
+    def __init__(self, setup: ClientSetup, sock: socket.socket, session: Any = None) -> None:
         from tlsbench.tls import CipherSuite, ClientConfig, ClientConnection, NamedGroup
+        from tlsbench.tls.certs import load_certificate_chain, load_private_key
         from tlsbench.tls.driver import TlsStream
 
         p = setup.profile
+        auth: dict[str, Any] = {}
+        if setup.cert_file and setup.key_file:
+            auth["certificate_chain"] = tuple(load_certificate_chain(setup.cert_file))
+            auth["private_key"] = load_private_key(setup.key_file)
         config = ClientConfig(
             server_name=setup.server_name,
             ca_file=setup.trust,
@@ -112,6 +154,9 @@ class OurClient:
             alpn_protocols=tuple(a.encode() for a in p.alpn),
             provider=setup.impl,
             versions=tuple(0x0304 if v == "1.3" else 0x0303 for v in p.versions),
+            session=session,
+            session_tickets=setup.resumption == "tickets",
+            **auth,
         )
         self.stream = TlsStream(sock, ClientConnection(config))
 
@@ -145,6 +190,22 @@ class OurClient:
         """The stream already sent its alert and closed."""
         self.stream.sock.close()
 
+    def resumed(self) -> bool:
+        """The connection's ``resumed``."""
+        return bool(self.stream.conn.resumed)
+
+    def session(self) -> Any:
+        """The connection's newest Session (TLS 1.3: once a NewSessionTicket is read)."""
+        conn = self.stream.conn
+        done = self.stream.handshake
+        if done is not None and done.version == 0x0304:
+            _wait_for_ticket(
+                self.stream.sock,
+                lambda: getattr(conn, "session", None) is not None,
+                lambda: self.stream.recv(1 << 16) or b"" if self.stream.closed is None else b"",
+            )
+        return getattr(conn, "session", None)
+
 
 def ensure_openssl_conf(profile: Profile) -> None:
     """Python 3.11's ``ssl`` takes TLS 1.3 suites and groups only from ``OPENSSL_CONF``, read
@@ -171,30 +232,42 @@ def ensure_openssl_conf(profile: Profile) -> None:
     os.execve(sys.executable, [sys.executable, "-m", "tlsbench", *sys.argv[1:]], env)
 
 
+@functools.cache
+def _ssl_client_context(setup: ClientSetup) -> ssl.SSLContext:
+    """One context per setup: OpenSSL resumes a session only through the context that
+    made it, so every connection of one ``connect`` shares this."""
+    p = setup.profile
+    ensure_openssl_conf(p)  # a no-op by now: open_client's caller ran it before connecting
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    order = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+    chosen = sorted(order[v] for v in p.versions)
+    ctx.minimum_version, ctx.maximum_version = chosen[0], chosen[-1]
+    tls12 = [TLS12_SUITES[s] for s in p.suites if suite_version(s) == "1.2"]
+    if tls12:
+        ctx.set_ciphers(":".join(tls12))
+    if setup.trust is None:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    else:
+        ctx.load_verify_locations(setup.trust)
+    if p.alpn:
+        ctx.set_alpn_protocols(list(p.alpn))
+    if setup.cert_file and setup.key_file:
+        ctx.load_cert_chain(setup.cert_file, setup.key_file)
+    if setup.resumption == "session-id":
+        ctx.options |= ssl.OP_NO_TICKET
+    return ctx
+
+
 class SslClient:
     """Python's ``ssl`` (OpenSSL); it verifies as OpenSSL does, name included."""
 
-    def __init__(self, setup: ClientSetup, sock: socket.socket) -> None:
-        p = setup.profile
-        ensure_openssl_conf(p)  # a no-op by now: open_client's caller ran it before connecting
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        order = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
-        chosen = sorted(order[v] for v in p.versions)
-        ctx.minimum_version, ctx.maximum_version = chosen[0], chosen[-1]
-        tls12 = [TLS12_SUITES[s] for s in p.suites if suite_version(s) == "1.2"]
-        if tls12:
-            ctx.set_ciphers(":".join(tls12))
-        if setup.trust is None:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        else:
-            ctx.load_verify_locations(setup.trust)
-        if p.alpn:
-            ctx.set_alpn_protocols(list(p.alpn))
+    def __init__(self, setup: ClientSetup, sock: socket.socket, session: Any = None) -> None:
+        ctx = _ssl_client_context(setup)
         self.sock = ctx.wrap_socket(
-            sock, server_hostname=setup.server_name, do_handshake_on_connect=False
+            sock, server_hostname=setup.server_name, do_handshake_on_connect=False, session=session
         )
-        self.session = SslSession(self.sock)
+        self.ssl_session = SslSession(self.sock)
 
     def handshake(self) -> Negotiated:
         """Run it; VerificationFailed or ssl.SSLError on failure."""
@@ -219,26 +292,40 @@ class SslClient:
 
     def send(self, data: bytes) -> None:
         """Send all of ``data``."""
-        self.session.send(data)
+        self.ssl_session.send(data)
 
     def recv(self, size: int) -> bytes:
         """Up to ``size`` bytes."""
-        return self.session.recv(size)
+        return self.ssl_session.recv(size)
 
     def close(self) -> None:
         """SSL_shutdown, then close."""
-        self.session.close()
+        self.ssl_session.close()
 
     def abort(self) -> None:
         """Close the socket."""
         self.sock.close()
+
+    def resumed(self) -> bool:
+        """OpenSSL's session_reused."""
+        return bool(self.sock.session_reused)
+
+    def session(self) -> Any:
+        """The SSLSession; TLS 1.3: once it holds a ticket."""
+        if self.sock.version() == "TLSv1.3":
+            _wait_for_ticket(
+                self.sock,
+                lambda: self.sock.session is not None and self.sock.session.has_ticket,
+                lambda: self.ssl_session.recv(1 << 16),
+            )
+        return self.sock.session
 
 
 class TlsliteClient:
     """tlslite-ng; it does not verify chains itself, so ours checks the chain it received
     and sends the alert when it fails."""
 
-    def __init__(self, setup: ClientSetup, sock: socket.socket) -> None:
+    def __init__(self, setup: ClientSetup, sock: socket.socket, session: Any = None) -> None:
         api = tlslite_api()
         p = setup.profile
         settings = api.HandshakeSettings()
@@ -265,16 +352,27 @@ class TlsliteClient:
             settings.keyExchangeNames = kx
         settings.eccCurves = list(p.groups)
         settings.keyShares = [p.groups[0]]
+        chain = key = None
+        if setup.cert_file and setup.key_file:
+            chain = api.X509CertChain()
+            chain.parsePemList(Path(setup.cert_file).read_text())
+            key = api.parsePEMKey(Path(setup.key_file).read_text(), private=True)
         self.api = api
+        self.raw = sock
         self.setup = setup
         self.conn = api.TLSConnection(sock)
         server_name = None if _is_ip(setup.server_name) else setup.server_name
         alpn = [a.encode() for a in p.alpn] or None
-        self.session = TlsliteSession(
+        self.tls_session = TlsliteSession(
             self.conn,
             False,
             lambda: self.conn.handshakeClientCert(
-                settings=settings, serverName=server_name, alpn=alpn
+                certChain=chain,
+                privateKey=key,
+                session=session,
+                settings=settings,
+                serverName=server_name,
+                alpn=alpn,
             ),
         )
 
@@ -285,12 +383,15 @@ class TlsliteClient:
 
         setup = self.setup
         try:
-            self.session.handshake()
+            self.tls_session.handshake()
         except (self.api.TLSLocalAlert, self.api.TLSRemoteAlert) as exc:
             raise ConnectionError(f"tlslite: {exc}") from None
         session = self.conn.session
-        chain = [bytes(c.bytes) for c in session.serverCertChain.x509List]
-        if setup.trust is not None:
+        held = session.serverCertChain
+        chain = [bytes(c.bytes) for c in held.x509List] if held is not None else []
+        if self.conn.resumed and not chain:
+            pass  # a resumed TLS 1.3 session keeps no chain; it was checked when made
+        elif setup.trust is not None:
             try:
                 verify_server_chain(chain, setup.trust, setup.server_name)
             except ProtocolError as exc:
@@ -309,22 +410,52 @@ class TlsliteClient:
             suite=suite,
             group="- (tlslite does not tell)",
             signature="- (tlslite does not tell)",
-            certificate=describe_leaf(chain[0]),
+            certificate=describe_leaf(chain[0]) if chain else "- (resumed)",
             alpn=bytes(session.appProto or b"").decode("latin-1") or "-",
         )
 
     def send(self, data: bytes) -> None:
         """Send all of ``data``."""
-        self.session.send(data)
+        self.tls_session.send(data)
 
     def recv(self, size: int) -> bytes:
         """Up to ``size`` bytes."""
-        return self.session.recv(size)
+        return self.tls_session.recv(size)
 
     def close(self) -> None:
         """close_notify, then close."""
-        self.session.close()
+        self.tls_session.close()
 
     def abort(self) -> None:
         """Close the socket."""
         self.conn.sock.close()
+
+    def resumed(self) -> bool:
+        """tlslite's own flag."""
+        return bool(self.conn.resumed)
+
+    def session(self) -> Any:
+        """tlslite's Session; TLS 1.3: once it holds a ticket."""
+        if tuple(self.conn.version) == (3, 4) and not self.conn.session.tickets:
+            self._read_tickets()
+        return self.conn.session
+
+    def _read_tickets(self) -> None:
+        """Up to :data:`TICKET_WAIT` seconds of tlslite's non-blocking read (a timeout in
+        its blocking one would close the connection), until a ticket is in the session."""
+        import select
+
+        raw = self.raw
+        deadline = time.monotonic() + TICKET_WAIT
+        raw.setblocking(False)
+        reader = self.conn.readAsync()
+        try:
+            while not self.conn.session.tickets and time.monotonic() < deadline:
+                if next(reader) == 0:  # waiting for bytes
+                    select.select([raw], [], [], max(0.0, deadline - time.monotonic()))
+        except (StopIteration, OSError):
+            pass  # data or the end of the stream instead: nothing more to wait for
+        finally:
+            reader.close()
+            raw.setblocking(True)
+            raw.settimeout(self.setup.timeout)

@@ -202,9 +202,19 @@ def served_certificates(
 
 
 def server_factory(
-    impl: str, profile: Profile, served: list[ServedCertificate], max_handshake_message: int
+    impl: str,
+    profile: Profile,
+    served: list[ServedCertificate],
+    max_handshake_message: int,
+    resumption: Any = None,
 ) -> Callable[[], Any]:
-    """What makes one server connection (sans-I/O) per accepted socket."""
+    """What makes one server connection (sans-I/O) per accepted socket. One config (or
+    context) for the process, so tickets and session IDs resume across its connections;
+    ``resumption``: a :class:`tlsbench.server.foreign.Resumption` (tickets, client
+    certificates), its defaults without one."""
+    from tlsbench.server.foreign import Resumption
+
+    resumption = resumption or Resumption()
     if impl in OUR_IMPLS:
         from tlsbench.tls import CipherSuite, NamedGroup, ServerConfig, ServerConnection
 
@@ -221,11 +231,16 @@ def server_factory(
                 more=[(c.cert_file, c.key_file) for c in more],
             ),
             max_handshake_message=max_handshake_message,
+            tickets=resumption.tickets,
+            client_auth=resumption.client_auth,
+            client_ca_file=resumption.client_ca,
         )
         return lambda: ServerConnection(config)
     from tlsbench.server import foreign
 
-    return foreign.server_factory(impl, profile, [(c.cert_file, c.key_file) for c in served])
+    return foreign.server_factory(
+        impl, profile, [(c.cert_file, c.key_file) for c in served], resumption
+    )
 
 
 @click.command()
@@ -259,6 +274,27 @@ def server_factory(
     type=click.Path(file_okay=False),
     default=None,
     help="Where to write the generated CA and leaves [a temporary directory].",
+)
+@click.option(
+    "--tickets",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="TLS 1.3 session tickets after each full handshake (OpenSSL's default); also "
+    "TLS 1.2 RFC 5077 tickets when asked for; 0: none (TLS 1.2 session IDs still resume).",
+)
+@click.option(
+    "--client-auth",
+    type=click.Choice(["optional", "require"]),
+    default=None,
+    help="Ask each client for a certificate; require: refuse a client without one "
+    "(certificate_required in TLS 1.3, handshake_failure in TLS 1.2). Needs --client-ca.",
+)
+@click.option(
+    "--client-ca",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="PEM CA(s) a client certificate must chain to (with --client-auth).",
 )
 @click.option("--http", is_flag=True, help="Answer each HTTP/1.x request instead of echoing.")
 @click.option("--count", type=click.IntRange(min=1), default=None, help="Stop after N connections.")
@@ -326,6 +362,9 @@ def serve(
     cert_files: tuple[str, ...],
     key_files: tuple[str, ...],
     cert_dir: str | None,
+    tickets: int,
+    client_auth: str | None,
+    client_ca: str | None,
     http: bool,
     count: int | None,
     max_connections: int,
@@ -346,17 +385,28 @@ def serve(
     generated ECDSA P-256 and RSA-2048 leaf (one CA, printed) unless given --cert-file.
     --impl ssl or tlslite serves with Python's ssl or tlslite-ng under the same limits.
 
-    One line per handshake (unless --quiet) and per failed connection (reason, peer);
-    on SIGINT/SIGTERM (or after --count connections) a summary line, and exit 0.
+    Sessions resume across connections: two TLS 1.3 tickets per full handshake (--tickets),
+    TLS 1.2 tickets and session IDs. --client-auth asks for a client certificate, checked
+    against --client-ca.
+
+    One line per handshake (unless --quiet; it says "resumed" and the client
+    certificate's subject when there are) and per failed connection (reason, peer); on
+    SIGINT/SIGTERM (or after --count connections) a summary line, and exit 0.
     """
     import signal
 
+    from tlsbench.server.foreign import Resumption
     from tlsbench.server.log import LineLog
     from tlsbench.server.loop import Server
     from tlsbench.server.workers import reuseport_listeners, run_workers
 
     if count is not None and workers > 1:
         raise click.UsageError("--count works with one worker only")
+    if client_auth is not None and client_ca is None:
+        raise click.UsageError("--client-auth needs --client-ca FILE (the CA to verify against)")
+    if client_ca is not None and client_auth is None:
+        raise click.UsageError("--client-ca is used with --client-auth optional|require")
+    resumption = Resumption(tickets, client_auth or "none", client_ca)
     if alpn and http and "http/1.1" not in ",".join(alpn).split(","):
         raise click.UsageError("--http answers HTTP/1.x: include http/1.1 in --alpn")
     directory = Path(cert_dir or tempfile.mkdtemp(prefix="tlsbench-serve-"))
@@ -374,7 +424,7 @@ def serve(
 
         ensure_openssl_conf(profile)  # may run this command again, with OPENSSL_CONF set
     try:
-        factory = server_factory(impl, profile, served, max_handshake_message)
+        factory = server_factory(impl, profile, served, max_handshake_message, resumption)
     except (ValueError, OSError) as exc:
         raise click.UsageError(f"cannot serve with {impl}: {exc}") from None
     limits = ServerLimits(
@@ -388,6 +438,9 @@ def serve(
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     trust = f"; CA file {ca_file}" if ca_file else ""
+    if client_auth is not None:
+        asked = "required" if client_auth == "require" else "optional"
+        trust += f"; client certificates {asked}, CA {client_ca}"
     _log(
         f"listening on {host}:{listeners[0].getsockname()[1]} ({impl}; {profile.describe()}; "
         f"certificates {', '.join(Path(c.cert_file).name for c in served)}){trust}"
@@ -468,6 +521,35 @@ def describe_leaf(der: bytes) -> str:
 @click.option("--data", default="", help="Send this and print the reply.")
 @click.option("--http", is_flag=True, help="Send GET / and print the response head.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@click.option(
+    "--reconnect",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="After the first handshake, N more connections, each offering the newest session "
+    "(one line each: resumed or not, version, handshake time).",
+)
+@click.option(
+    "--resumption",
+    type=click.Choice(["tickets", "session-id"]),
+    default="tickets",
+    show_default=True,
+    help="TLS 1.2: ask for an RFC 5077 ticket, or resume by session ID only.",
+)
+@click.option(
+    "--cert-file",
+    "client_cert",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Present this PEM client certificate chain (leaf first) when the server asks.",
+)
+@click.option(
+    "--key-file",
+    "client_key",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="The PEM private key of --cert-file (RSA-2048 or ECDSA P-256).",
+)
 def connect(
     address: str,
     impl: str,
@@ -482,6 +564,10 @@ def connect(
     data: str,
     http: bool,
     timeout: float,
+    reconnect: int,
+    resumption: str,
+    client_cert: str | None,
+    client_key: str | None,
 ) -> None:
     """A TLS client: handshake with HOST:PORT, print what was negotiated and the timing.
 
@@ -489,11 +575,17 @@ def connect(
     share for the first group) and verifies the server's chain and name against the
     system's trust store, or --ca-file; --insecure skips that. A failed verification is
     one line and exit 1, naming the alert sent. --impl ssl or tlslite connects with
-    Python's ssl or tlslite-ng instead of our engine.
+    Python's ssl or tlslite-ng instead of our engine. --reconnect N then makes N more
+    connections that offer the session (TLS 1.3 ticket, TLS 1.2 ticket or session ID);
+    --cert-file/--key-file present a client certificate.
     """
     from .clients import ClientSetup, open_client, prepare
 
     host, port = parse_address(address)
+    if (client_cert is None) != (client_key is None):
+        raise click.UsageError("give --cert-file and --key-file together (chain and its key)")
+    if client_key is not None:
+        _key_kind(client_key)  # a clear usage error for a key we cannot use
     profile = profile_from_options(
         versions, suites, groups, alpn or (("http/1.1",) if http else ())
     )
@@ -504,7 +596,9 @@ def connect(
         trust = ca_file or system_ca_file()
         if trust is None:
             raise click.UsageError("no system trust store found; give --ca-file or --insecure")
-    setup = ClientSetup(impl, profile, trust, server_name or host, timeout)
+    setup = ClientSetup(
+        impl, profile, trust, server_name or host, timeout, client_cert, client_key, resumption
+    )
     prepare(setup)
     if insecure:
         click.echo(
@@ -551,8 +645,45 @@ def connect(
             click.echo(f"{'first byte':<13}{(first - sent) * 1e3:.3f} ms")
             text = reply.partition(b"\r\n\r\n")[0] if http else reply
             click.echo(text.decode("utf-8", "replace"))
+        session = client.session() if reconnect else None
     finally:
         client.close()
+    for i in range(1, reconnect + 1):
+        session = _reconnect(setup, host, port, address, i, session)
+
+
+def _reconnect(setup: Any, host: str, port: int, address: str, number: int, session: Any) -> Any:
+    """One more connection offering ``session``; one line; the newest session after it."""
+    from .clients import open_client
+
+    if session is None:
+        raise click.ClickException(
+            f"reconnect {number}: no session to offer (the server sent no ticket and no session ID)"
+        )
+    try:
+        sock = socket.create_connection((host, port), timeout=setup.timeout)
+    except OSError as exc:
+        raise click.ClickException(f"cannot connect to {address}: {exc.strerror or exc}") from None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    start = time.perf_counter()
+    client = open_client(setup, sock, session)
+    try:
+        negotiated = client.handshake()
+    except ConnectionError as exc:
+        client.abort()
+        raise click.ClickException(_handshake_failure(address, exc)) from None
+    except (OSError, EOFError) as exc:
+        client.abort()
+        raise click.ClickException(f"handshake with {address} failed: {exc}") from None
+    took = (time.perf_counter() - start) * 1e3
+    resumed = client.resumed()
+    how = "resumed" if resumed else "not resumed (full handshake)"
+    click.echo(f"reconnect {number}: {how}, {negotiated.version}, handshake {took:.3f} ms")
+    try:
+        newest = client.session()
+    finally:
+        client.close()
+    return newest or session
 
 
 def _handshake_failure(address: str, exc: ConnectionError) -> str:

@@ -16,6 +16,7 @@ from .params import (
     GROUPS,
     IMPLS,
     OUR_IMPLS,
+    RESUMPTIONS,
     VERSIONS,
     Tls,
     default_suite,
@@ -42,7 +43,15 @@ def _tls_options(fn: Any) -> Any:
     return fn
 
 
-def _tls(version: str, suite: str | None, group: str, cert: str, files: Any) -> Tls:
+def _tls(
+    version: str,
+    suite: str | None,
+    group: str,
+    cert: str,
+    files: Any,
+    resumption: str = "",
+    client_auth: bool = False,
+) -> Tls:
     from .params import suite_version
 
     suite = suite or default_suite(version, cert)
@@ -51,8 +60,10 @@ def _tls(version: str, suite: str | None, group: str, cert: str, files: Any) -> 
     if not suite_fits(suite, cert):
         raise click.UsageError(f"{suite} cannot be used with an {cert} certificate")
     return Tls(
-        version, suite, group, cert, str(files.ca_file), str(files.cert_file), str(files.key_file)
-    )
+        version, suite, group, cert, str(files.ca_file), str(files.cert_file), str(files.key_file),
+        str(getattr(files, "client_cert_file", "")), str(getattr(files, "client_key_file", "")),
+        resumption, client_auth,
+    )  # fmt: skip
 
 
 def _check_ours(tls: Tls, impl: str) -> None:
@@ -208,6 +219,23 @@ def load(
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False), help="Write the trace as JSON."
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Trace a resumed handshake (a full one first gets the session, untraced).",
+)
+@click.option(
+    "--resumption",
+    type=click.Choice(RESUMPTIONS),
+    default="tickets",
+    show_default=True,
+    help="With --resume, TLS 1.2: by RFC 5077 ticket or by session ID.",
+)
+@click.option(
+    "--client-auth",
+    is_flag=True,
+    help="The server requires a client certificate (made under the same CA).",
+)
 def trace(
     impl: str,
     version: str,
@@ -216,19 +244,29 @@ def trace(
     cert: str,
     warmup: int,
     json_path: str | None,
+    resume: bool,
+    resumption: str,
+    client_auth: bool,
 ) -> None:
     """One handshake as a ladder, from the TCP connect to the first request and response
-    (message, size, times, the key that protected it), then where each side spent its time."""
-    from tlsbench.tls.certs import write_credentials
-
+    (message, size, times, the key that protected it), then where each side spent its time.
+    --resume draws a resumed one, --client-auth one with a client certificate."""
+    from .credentials import write_harness_credentials
     from .trace import render
     from .trace import trace as run_trace
 
+    if (
+        not resume
+        and click.get_current_context().get_parameter_source("resumption")
+        == click.core.ParameterSource.COMMANDLINE
+    ):
+        raise click.UsageError("--resumption goes with --resume")
+    how = ("tickets" if version == "1.3" else resumption) if resume else ""
     with tempfile.TemporaryDirectory(prefix="tlsbench-trace-") as tmp:
-        files = write_credentials(tmp, cert)  # type: ignore[arg-type]
-        tls = _tls(version, suite, group, cert, files)
+        files = write_harness_credentials(tmp, cert)  # type: ignore[arg-type]
+        tls = _tls(version, suite, group, cert, files, how, client_auth)
         _check_ours(tls, impl)
-        data = run_trace(tls, impl, warmup)
+        data = run_trace(tls, impl, warmup, resume)
     click.echo(render(data), nl=False)
     if json_path:
         Path(json_path).write_text(json.dumps(data, indent=1) + "\n")

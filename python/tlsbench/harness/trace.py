@@ -57,7 +57,12 @@ MESSAGE_NAMES = {
     CCS: "ChangeCipherSpec",
 }
 ASYMMETRIC_MODULES = ("tlsbench.tls.keyexchange", "tlsbench.tls.signatures")
-ASYMMETRIC_NAMES = ("verify_server_chain", "parse_certificate")
+ASYMMETRIC_NAMES = (
+    "verify_server_chain",
+    "verify_client_chain",
+    "client_public_key",
+    "parse_certificate",
+)
 TCP_CONNECT = "TCP connect (SYN, SYN-ACK, ACK)"
 REQUEST = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
@@ -185,12 +190,40 @@ def instrumented(clock: Clock) -> Iterator[None]:
 
 class Note(NamedTuple):
     """A handshake message (or CCS) as one side saw it, with that side's write key then
-    (the key of the record when this side is the sender)."""
+    (the key of the record when this side is the sender), and what of note it carries
+    (a hello's pre_shared_key)."""
 
     kind: int
     size: int
     at: float
     key: str | None
+    detail: str = ""
+
+
+NOTED_EXTENSIONS = {41: "pre_shared_key"}
+"""Hello extensions the ladder names (RFC 8446 §4.2.11: what makes a handshake resumed)."""
+
+
+def hello_extensions(raw: bytes) -> list[int]:
+    """The extension types of a whole ClientHello or ServerHello message (empty if it
+    cannot be read: this only labels the ladder)."""
+    try:
+        at = 4 + 2 + 32  # type and length, legacy_version, random
+        at += 1 + raw[at]  # legacy_session_id
+        if raw[0] == 1:
+            at += 2 + int.from_bytes(raw[at : at + 2], "big")  # cipher_suites
+            at += 1 + raw[at]  # legacy_compression_methods
+        else:
+            at += 2 + 1  # cipher_suite, legacy_compression_method
+        end = at + 2 + int.from_bytes(raw[at : at + 2], "big")
+        at += 2
+        types = []
+        while at + 4 <= end:
+            types.append(int.from_bytes(raw[at : at + 2], "big"))
+            at += 4 + int.from_bytes(raw[at + 2 : at + 4], "big")
+        return types
+    except IndexError:
+        return []
 
 
 class DataNote(NamedTuple):
@@ -228,11 +261,11 @@ def _log() -> SideLog | None:
     return getattr(_current, "log", None)
 
 
-def _note(kind: int, size: int, keyed: bool = True) -> None:
+def _note(kind: int, size: int, keyed: bool = True, detail: str = "") -> None:
     log = _log()
     if log is not None:
         key = log.write_key if keyed else None
-        log.messages.append(Note(kind, size, time.perf_counter(), key))
+        log.messages.append(Note(kind, size, time.perf_counter(), key, detail))
 
 
 def _tls13_key_name(log: SideLog, conn: Any, secret: bytes) -> str:
@@ -281,7 +314,11 @@ def watching_transcripts() -> Iterator[None]:
     set_tls12_keys = Connection.set_tls12_keys
 
     def noting(self: Any, raw: bytes) -> Any:
-        _note(raw[0] if raw else -1, len(raw))
+        detail = ""
+        if raw and raw[0] in (1, 2):
+            found = [NOTED_EXTENSIONS[t] for t in hello_extensions(raw) if t in NOTED_EXTENSIONS]
+            detail = ", ".join(found)
+        _note(raw[0] if raw else -1, len(raw), detail=detail)
         return add(self, raw)
 
     # A ChangeCipherSpec record is always written and read in plaintext (a protected one
@@ -351,17 +388,28 @@ def watching_transcripts() -> Iterator[None]:
             setattr(owner, name, original)
 
 
-def _one(tls: Tls, provider: str, clock: Clock | None) -> tuple[SideLog, SideLog, float, float]:
-    """One traced connection (handshake, request, response, close): client and server
-    logs, connect start and end times."""
+class Traced(NamedTuple):
+    """One connection's client and server logs, connect start and end times, whether it
+    resumed and the session the client kept."""
+
+    client: SideLog
+    server: SideLog
+    t0: float
+    t1: float
+    resumed: bool
+    session: Any
+
+
+def _one(client_config: Any, server_config: Any, clock: Clock | None) -> Traced:
+    """One traced connection (handshake, request, response, close) between these configs
+    (the server's shared by every connection, so its tickets and sessions carry over)."""
     from tlsbench.tls import ClientConnection, ServerConnection
     from tlsbench.tls.driver import TlsStream
 
     from .impls import OurSession
 
-    client_config = our_client_config(tls, provider)
-    server_config = our_server_config(tls, provider)
     server_log, client_log = SideLog(), SideLog()
+    kept: dict[str, Any] = {"resumed": False, "session": None}
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -408,7 +456,8 @@ def _one(tls: Tls, provider: str, clock: Clock | None) -> tuple[SideLog, SideLog
         if clock is not None:
             client_log.spent = dict(clock.spent.get(threading.get_ident(), {}))
         stream.send(REQUEST)
-        stream.recv_exactly(len(RESPONSE))
+        stream.recv_exactly(len(RESPONSE))  # a TLS 1.3 ticket comes before the response
+        kept.update(resumed=OurSession(stream).resumed(), session=OurSession(stream).saved())
         stream.close()
     except Exception as exc:
         client_log.error = f"{type(exc).__name__}: {exc}"
@@ -416,7 +465,7 @@ def _one(tls: Tls, provider: str, clock: Clock | None) -> tuple[SideLog, SideLog
     thread.join(20)
     listener.close()
     _current.log = None
-    return client_log, server_log, t0, t1
+    return Traced(client_log, server_log, t0, t1, kept["resumed"], kept["session"])
 
 
 def _data_rows(sender: SideLog, receiver: SideLog, who: str, t0: float) -> list[dict[str, Any]]:
@@ -444,17 +493,39 @@ def _data_rows(sender: SideLog, receiver: SideLog, who: str, t0: float) -> list[
     return rows
 
 
-def trace(tls: Tls, provider: str, warmup: int = 3) -> dict[str, Any]:
-    """Warm up, then trace one connection; the ladder and the time split as a dict."""
+def trace(tls: Tls, provider: str, warmup: int = 3, resume: bool = False) -> dict[str, Any]:
+    """Warm up, then trace one connection; the ladder and the time split as a dict.
+
+    ``resume``: a full handshake first gets a session (``tls.resumption`` says how in TLS
+    1.2), then every connection (warm-up and traced) offers the newest one; the traced
+    one must resume (ConnectionError otherwise). ``tls.client_auth``: the server requires
+    the client certificate of ``tls``.
+    """
+    import dataclasses
+
     clock = Clock()
+    client_config = our_client_config(tls, provider)
+    server_config = our_server_config(tls, provider)
     with instrumented(clock), watching_transcripts():
-        for _ in range(warmup):
-            _one(tls, provider, None)
-        clock.reset()
-        client, server, t0, t1 = _one(tls, provider, clock)
+        session = None
+        if resume:
+            first = _one(client_config, server_config, None)
+            session = first.session
+            if first.client.error or first.server.error or session is None:
+                why = first.client.error or first.server.error or "the server gave no session"
+                raise ConnectionError(f"the full handshake before the resumed one: {why}")
+        for i in range(warmup + 1):
+            offered = dataclasses.replace(client_config, session=session) if resume else None
+            if i == warmup:
+                clock.reset()
+            traced = _one(offered or client_config, server_config, clock if i == warmup else None)
+            session = traced.session or session
+    client, server, t0, t1 = traced.client, traced.server, traced.t0, traced.t1
     error = client.error or server.error
     if error:
         raise ConnectionError(f"the traced connection failed: {error}")
+    if resume and not traced.resumed:
+        raise ConnectionError("the traced connection did not resume (a full handshake)")
     messages: list[dict[str, Any]] = []
     # Handshake messages pair up in transcript order, ChangeCipherSpec records in record
     # order; a sender may note a message before the CCS that precedes it on the wire
@@ -474,6 +545,7 @@ def trace(tls: Tls, provider: str, warmup: int = 3) -> dict[str, Any]:
                     "received_ms": (receiver.at - t0) * 1e3,
                     "kind": "change_cipher_spec" if is_ccs else "handshake",
                     "key": sender.key,
+                    "detail": sender.detail,
                 }
             )
     messages.sort(key=lambda m: m["received_ms"])
@@ -504,6 +576,8 @@ def trace(tls: Tls, provider: str, warmup: int = 3) -> dict[str, Any]:
         "group": tls.group,
         "cert": tls.cert,
         "provider": provider,
+        "resumed": traced.resumed,
+        "client_auth": tls.client_auth,
         "negotiated": client.negotiated,
         "connect_ms": {"start": 0.0, "end": (t1 - t0) * 1e3},
         "messages": messages,
@@ -519,7 +593,9 @@ def render(data: dict[str, Any]) -> str:
     lines = [
         f"TLS {neg.get('version', data['tls'])} {neg.get('suite', data['suite'])} "
         f"{neg.get('group', data['group'])}, {data['cert']} certificate, "
-        f"provider {data['provider']}",
+        f"provider {data['provider']}"
+        + (", resumed" if data.get("resumed") else "")
+        + (", client certificate" if data.get("client_auth") else ""),
         "",
         f"{'ms':>9}  {'client':<{width // 2}}{'server':>{width // 2}}  {'ms':<9}  key",
     ]
@@ -529,7 +605,8 @@ def render(data: dict[str, Any]) -> str:
         elif m["kind"] == "application_data":
             label = f" {m['name']} {m['size']} B: {m['content']} "
         else:
-            label = f" {m['name']} {m['size']} B "
+            detail = f" ({m['detail']})" if m.get("detail") else ""
+            label = f" {m['name']} {m['size']} B{detail} "
         if m["from"] == "client":
             arrow = label.center(width - 1, "-") + ">"
             left, right = m["sent_ms"], m["received_ms"]

@@ -36,6 +36,7 @@ import ssl
 import warnings
 from _ssl import err_names_to_codes
 from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -249,6 +250,8 @@ def _complete(
     watch: _FlightWatch,
     alpn: bytes | None,
     group: NamedGroup | None = None,
+    resumed: bool = False,
+    peer_certificates: tuple[bytes, ...] = (),
 ) -> HandshakeComplete:
     """The event, with what the stack and our flight told (defaults for the rest)."""
     return HandshakeComplete(
@@ -259,8 +262,9 @@ def _complete(
         alpn_protocol=alpn,
         server_name=None,  # SNI is not asked of either stack
         hello_retry_request=watch.hello_retry_request,
-        peer_certificates=(),
+        peer_certificates=peer_certificates,
         extended_master_secret=version == TLS12 and watch.extended_master_secret,
+        resumed=resumed,
     )
 
 
@@ -295,6 +299,17 @@ def _check_groups(groups: Sequence[str]) -> list[str]:
 
 Certificates = Sequence[tuple[Path | str, Path | str]]
 """(certificate chain PEM, private key PEM) pairs, the main one first."""
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """What a server does beyond full handshakes: tickets per TLS 1.3 handshake (0: no
+    tickets in either version; TLS 1.2 session IDs stay on) and client certificates
+    (``none``, ``optional``, ``require``, verified against ``client_ca``)."""
+
+    tickets: int = 2
+    client_auth: str = "none"
+    client_ca: Path | str | None = None
 
 
 # -- Python ssl -------------------------------------------------------------------------
@@ -346,9 +361,10 @@ def ssl_server_context(
     suites: Sequence[str] = SUITE_NAMES,
     groups: Sequence[str] = GROUP_NAMES,
     alpn: Sequence[str] = (),
+    resumption: Resumption | None = None,
 ) -> ssl.SSLContext:
     """An ``ssl`` server context for these versions, suites, groups, ALPN protocols and
-    certificates.
+    certificates, resuming and asking for client certificates as ``resumption`` says.
 
     TLS 1.2 suites are set exactly, in order (``set_ciphers`` with their OpenSSL names,
     which also enables RSA key transport). TLS 1.3 suites cannot be set from Python 3.11:
@@ -359,9 +375,12 @@ def ssl_server_context(
     P-521 and, for TLS 1.3, ffdhe groups); any other choice needs ``OPENSSL_CONF`` (which
     cannot be read back, so it is trusted). Each certificate is loaded with
     ``load_cert_chain``: OpenSSL keeps one per key type (RSA, ECDSA) and picks per
-    handshake. Session tickets stay at OpenSSL's default (two in TLS 1.3), as a real
-    server's would.
+    handshake. ``resumption.tickets``: TLS 1.3 tickets per handshake (``num_tickets``;
+    OpenSSL's default is two), and 0 also turns TLS 1.2 tickets off (``OP_NO_TICKET``);
+    TLS 1.2 session IDs stay on (OpenSSL's server cache). ``client_auth``: ``CERT_OPTIONAL``
+    or ``CERT_REQUIRED`` against ``client_ca``.
     """
+    resumption = resumption or Resumption()
     served, tls13, tls12 = _split_suites(versions, suites)
     chosen_groups = _check_groups(groups)
     if not certificates:
@@ -392,6 +411,16 @@ def ssl_server_context(
         ctx.set_alpn_protocols(list(alpn))
     for cert_file, key_file in certificates:
         ctx.load_cert_chain(str(cert_file), str(key_file))
+    ctx.num_tickets = resumption.tickets
+    if resumption.tickets == 0:
+        ctx.options |= ssl.OP_NO_TICKET
+    if resumption.client_auth != "none":
+        if not resumption.client_ca:
+            raise ValueError("client certificates need a CA file to verify them against")
+        ctx.verify_mode = (
+            ssl.CERT_REQUIRED if resumption.client_auth == "require" else ssl.CERT_OPTIONAL
+        )
+        ctx.load_verify_locations(str(resumption.client_ca))
     return ctx
 
 
@@ -516,8 +545,14 @@ class SslServerConnection(_Queued):
         cipher = self._tls.cipher()
         assert cipher is not None
         alpn = self._tls.selected_alpn_protocol()
+        peer = self._tls.getpeercert(binary_form=True)  # OpenSSL keeps the leaf only
         return _complete(
-            version, self._suites[cipher[0]], self._watch, None if alpn is None else alpn.encode()
+            version,
+            self._suites[cipher[0]],
+            self._watch,
+            None if alpn is None else alpn.encode(),
+            resumed=self._tls.session_reused,
+            peer_certificates=(peer,) if peer else (),
         )
 
     def _fail(self, exc: ssl.SSLError) -> ConnectionClosed:
@@ -558,9 +593,11 @@ def ssl_factory(
     suites: Sequence[str] = SUITE_NAMES,
     groups: Sequence[str] = GROUP_NAMES,
     alpn: Sequence[str] = (),
+    resumption: Resumption | None = None,
 ) -> ConnectionFactory:
-    """One context for the process (:func:`ssl_server_context`); a connection per call."""
-    context = ssl_server_context(certificates, versions, suites, groups, alpn)
+    """One context for the process (:func:`ssl_server_context`), so its session cache and
+    ticket keys serve every connection; a connection per call."""
+    context = ssl_server_context(certificates, versions, suites, groups, alpn, resumption)
     names = openssl_suites(context)
     return lambda: SslServerConnection(context, names)
 
@@ -609,8 +646,7 @@ def tlslite_settings(
     TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, which would serve both AES-GCMs in both
     versions) is a ValueError naming the suites that would come with it. The order of
     preference is tlslite's own (AES-256-GCM first in TLS 1.3), not the list's. Only
-    ECDHE groups, no finite-field ones; no session tickets (tlslite has no ticket keys
-    here).
+    ECDHE groups, no finite-field ones; no session tickets (the factory adds ticket keys).
     """
     served, tls13, tls12 = _split_suites(versions, suites)
     chosen_groups = _check_groups(groups)
@@ -698,18 +734,32 @@ class TlsliteServerConnection(_Queued):
     writing; ``close`` drops the waiting read first. tlslite answers close_notify itself.
     """
 
-    def __init__(self, chain: Any, key: Any, settings: Any, alpn: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self,
+        chain: Any,
+        key: Any,
+        settings: Any,
+        alpn: Sequence[bytes] = (),
+        cache: Any = None,
+        resumption: Resumption | None = None,
+    ) -> None:
         """``chain``: an X509CertChain, ``key``: its parsed private key, ``settings``: a
-        HandshakeSettings (more certificates go in its ``virtual_hosts``); ``alpn``: the
-        protocols to accept, in order."""
+        HandshakeSettings (more certificates go in its ``virtual_hosts``, ticket keys in
+        its ``ticketKeys``); ``alpn``: the protocols to accept, in order; ``cache``: the
+        process's tlslite SessionCache (TLS 1.2 session IDs); ``resumption``: whether to
+        ask for a client certificate, checked against its CA by our verifier (tlslite
+        checks no chain)."""
         self._lib = tlslite_package()
         self._sock = _MemorySocket()
         self._tls = self._lib.api.TLSConnection(self._sock)
+        self._resumption = resumption or Resumption()
         self._op: Generator[Any, None, None] | None = self._tls.handshakeServerAsync(
             certChain=chain,
             privateKey=key,
             settings=settings,
             alpn=[bytearray(p) for p in alpn] or None,
+            sessionCache=cache,
+            reqCert=self._resumption.client_auth != "none",
         )
         super().__init__()
 
@@ -753,6 +803,9 @@ class TlsliteServerConnection(_Queued):
                     return events
                 self._handshake_done = True
                 self._drain()
+                refused = self._check_client()
+                if refused is not None:
+                    return [refused]
                 events.append(self._handshake_event())
             while not self._tls.closed:
                 if self._op is None:
@@ -778,12 +831,55 @@ class TlsliteServerConnection(_Queued):
             events.append(self._unalerted(exc))
         return events
 
+    def _client_chain(self) -> tuple[bytes, ...]:
+        chain = self._tls.session.clientCertChain
+        return tuple(bytes(c.bytes) for c in chain.x509List) if chain is not None else ()
+
+    def _check_client(self) -> ConnectionClosed | None:
+        """Our verdict on the client's chain (tlslite has none): the alert sent, or None.
+
+        None sent under ``require``: certificate_required (TLS 1.3) or handshake_failure
+        (TLS 1.2, RFC 5246 §7.4.6); a chain no CA of ``client_ca`` issued: unknown_ca."""
+        from tlsbench.tls.alerts import ProtocolError
+        from tlsbench.tls.certs import verify_client_chain
+
+        wanted = self._resumption
+        if wanted.client_auth == "none":
+            return None
+        chain = self._client_chain()
+        try:
+            if not chain:
+                if wanted.client_auth == "optional":
+                    return None
+                tls13 = tuple(self._tls.version) == (3, 4)
+                alert = _A.CERTIFICATE_REQUIRED if tls13 else _A.HANDSHAKE_FAILURE
+                raise ProtocolError(alert, "no client certificate")
+            assert wanted.client_ca is not None
+            verify_client_chain(chain, wanted.client_ca)
+        except ProtocolError as exc:
+            try:
+                for _ in self._tls._sendError(int(exc.alert), str(exc)):
+                    pass
+            except self._lib.errors.TLSLocalAlert:
+                pass  # _sendError raises the alert it sent
+            self._drain()
+            return self._end(int(exc.alert), False, f"client certificate: {exc}")
+        return None
+
     def _handshake_event(self) -> HandshakeComplete:
         version = {(3, 4): TLS13, (3, 3): TLS12}[tuple(self._tls.version)]
         group = _named(NamedGroup, self._tls.ecdhCurve) if self._tls.ecdhCurve else None
         session = self._tls.session
         alpn = bytes(session.appProto) if session.appProto else None
-        return _complete(version, CipherSuite(session.cipherSuite), self._watch, alpn, group)
+        return _complete(
+            version,
+            CipherSuite(session.cipherSuite),
+            self._watch,
+            alpn,
+            group,
+            resumed=bool(self._tls.resumed),
+            peer_certificates=self._client_chain(),
+        )
 
     def _end(self, error: int | None, by_peer: bool, reason: str) -> ConnectionClosed:
         self._closed = True
@@ -835,13 +931,17 @@ def tlslite_factory(
     suites: Sequence[str] = SUITE_NAMES,
     groups: Sequence[str] = GROUP_NAMES,
     alpn: Sequence[str] = (),
+    resumption: Resumption | None = None,
 ) -> ConnectionFactory:
     """Chain, key and :func:`tlslite_settings` parsed once; a connection per call.
 
     The first certificate is the main one; the others go in a virtual host of the
     settings, which tlslite 0.8.2 tries in order when the main one cannot serve a
-    handshake (say an RSA suite with an ECDSA main certificate).
+    handshake (say an RSA suite with an ECDSA main certificate). One session cache (TLS
+    1.2 session IDs) and, with ``resumption.tickets`` above 0, one random AES-256-GCM
+    ticket key (never rotated) for the process.
     """
+    resumption = resumption or Resumption()
     lib = tlslite_package()
     api = lib.api
     if not certificates:
@@ -857,8 +957,15 @@ def tlslite_factory(
         host = lib.handshakesettings.VirtualHost()
         host.keys = [lib.handshakesettings.Keypair(k, c.x509List) for c, k in more]
         settings.virtual_hosts = [host]
+    if resumption.tickets:
+        settings.ticketKeys = [bytearray(os.urandom(32))]
+        settings.ticketCipher = "aes256gcm"
+        settings.ticket_count = resumption.tickets
+    if resumption.client_auth != "none" and not resumption.client_ca:
+        raise ValueError("client certificates need a CA file to verify them against")
+    cache = api.SessionCache()
     protocols = [p.encode() for p in alpn]
-    return lambda: TlsliteServerConnection(chain, key, settings, protocols)
+    return lambda: TlsliteServerConnection(chain, key, settings, protocols, cache, resumption)
 
 
 def factory(
@@ -868,6 +975,7 @@ def factory(
     suites: Sequence[str] = SUITE_NAMES,
     groups: Sequence[str] = GROUP_NAMES,
     alpn: Sequence[str] = (),
+    resumption: Resumption | None = None,
 ) -> ConnectionFactory:
     """:func:`ssl_factory` or :func:`tlslite_factory` by name (``ssl``, ``tlslite``)."""
     makers: dict[str, Callable[..., ConnectionFactory]] = {
@@ -876,7 +984,7 @@ def factory(
     }
     if impl not in makers:
         raise ValueError(f"unknown foreign implementation {impl!r} (ssl, tlslite)")
-    return makers[impl](certificates, versions, suites, groups, alpn)
+    return makers[impl](certificates, versions, suites, groups, alpn, resumption)
 
 
 class Profile(Protocol):
@@ -893,11 +1001,18 @@ class Profile(Protocol):
     def alpn(self) -> Sequence[str]: ...
 
 
-def server_factory(impl: str, profile: Profile, certificates: Certificates) -> ConnectionFactory:
+def server_factory(
+    impl: str,
+    profile: Profile,
+    certificates: Certificates,
+    resumption: Resumption | None = None,
+) -> ConnectionFactory:
     """:func:`factory` from a profile (versions by name)."""
     names = {"1.3": TLS13, "1.2": TLS12}
     unknown = [v for v in profile.versions if v not in names]
     if unknown:
         raise ValueError(f"unknown TLS versions {unknown} (1.3, 1.2)")
     versions = [names[v] for v in profile.versions]
-    return factory(impl, certificates, versions, profile.suites, profile.groups, profile.alpn)
+    return factory(
+        impl, certificates, versions, profile.suites, profile.groups, profile.alpn, resumption
+    )

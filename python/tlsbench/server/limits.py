@@ -44,6 +44,8 @@ class Stats:
     """Connections accepted, refused ones (over the cap) included."""
     handshakes: int = 0
     """Handshakes completed."""
+    resumed: int = 0
+    """Of those, handshakes that resumed a session."""
     unclean: int = 0
     """Connections that ended after a good handshake by a reset or end of stream without
     close_notify (as ``openssl s_time`` does): not failures, counted apart."""
@@ -56,6 +58,7 @@ class Stats:
         return {
             "connections": self.connections,
             "handshakes": self.handshakes,
+            "resumed": self.resumed,
             "unclean_closes": self.unclean,
             "dropped_log_lines": self.dropped_log_lines,
             "failed": sum(self.failures.values()),
@@ -66,6 +69,7 @@ class Stats:
         """Add another process's :meth:`to_dict` (``--workers``)."""
         self.connections += int(other["connections"])
         self.handshakes += int(other["handshakes"])
+        self.resumed += int(other.get("resumed", 0))
         self.unclean += int(other["unclean_closes"])
         self.dropped_log_lines += int(other["dropped_log_lines"])
         self.failures.update({str(k): int(v) for k, v in other["failures"].items()})
@@ -78,6 +82,8 @@ class Stats:
             f"summary: {self.connections} connections, {self.handshakes} good handshakes, "
             f"{failed} failed" + (f" ({reasons})" if reasons else "")
         )
+        if self.resumed:
+            line += f"; {self.resumed} of the handshakes resumed"
         if self.unclean:
             line += f"; {self.unclean} closed without close_notify after the handshake"
         if self.dropped_log_lines:

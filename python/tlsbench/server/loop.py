@@ -167,6 +167,16 @@ class _Client:
         self.events = 0
 
 
+def _subject(der: bytes) -> str:
+    """A certificate's subject as RFC 4514 text, for the log (``?`` if unparsable)."""
+    from cryptography import x509
+
+    try:
+        return x509.load_der_x509_certificate(der).subject.rfc4514_string() or "(empty subject)"
+    except ValueError:
+        return "?"
+
+
 class Server:
     """Serve TLS on a listening socket until :meth:`stop` (or ``count`` connections).
 
@@ -395,19 +405,26 @@ class Server:
         client.phase = OPEN
         client.deadline = now + self.limits.idle_timeout
         self.stats.handshakes += 1
+        self.stats.resumed += bool(event.resumed)
         if self.log_handshakes:
             version = "1.3" if event.version == 0x0304 else "1.2"
             if event.group is not None:
                 group = event.group.name.lower()
+            elif event.resumed:
+                group = "-"  # TLS 1.2 abbreviated, or TLS 1.3 psk_ke: no key exchange
             elif event.cipher_suite in TLS12_SUITES and (
                 key_exchange(event.cipher_suite) == KeyExchange.RSA
             ):
                 group = "rsa"  # RSA key transport: no group at all
             else:
                 group = "group unknown"  # a foreign stack that did not tell
+            resumed = " resumed" if event.resumed else ""
+            peer_cert = ""
+            if event.peer_certificates:
+                peer_cert = f" client {_subject(event.peer_certificates[0])}"
             self.log(
                 f"{client.peer} TLS {version} {event.cipher_suite.name} {group} "
-                f"handshake {(now - client.started) * 1e3:.2f} ms"
+                f"handshake {(now - client.started) * 1e3:.2f} ms{resumed}{peer_cert}"
             )
 
     def _closed(self, client: _Client, event: ConnectionClosed) -> None:
