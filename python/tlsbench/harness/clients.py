@@ -170,7 +170,9 @@ class OurClient:
             signature=done.signature_scheme.name.lower()
             if done.signature_scheme is not None
             else "none (RSA key exchange)",
-            certificate=describe_leaf(done.peer_certificates[0]),
+            certificate=describe_leaf(done.peer_certificates[0])
+            if done.peer_certificates
+            else "- (resumed: checked when the session was made)",
             alpn=done.alpn_protocol.decode("latin-1") if done.alpn_protocol else "-",
         )
 

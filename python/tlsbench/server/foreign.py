@@ -159,6 +159,8 @@ class _FlightWatch:
         self.group: NamedGroup | None = None
         self.hello_retry_request = False
         self.extended_master_secret = False
+        self.psk = False
+        """TLS 1.3: the ServerHello accepted a pre_shared_key (a resumed handshake)."""
         self.signature_scheme: SignatureScheme | None = None
         self._records = bytearray()
         self._messages = bytearray()
@@ -218,6 +220,7 @@ class _FlightWatch:
         extensions = hello.extensions
         versions = extensions.get(ExtensionType.SUPPORTED_VERSIONS)
         if versions is not None and decode_supported_versions_server(versions) == TLS13:
+            self.psk = ExtensionType.PRE_SHARED_KEY in extensions
             share = extensions.get(ExtensionType.KEY_SHARE)
             if share is not None:
                 self.group = _named(NamedGroup, decode_key_share_server(share).group)
@@ -877,7 +880,7 @@ class TlsliteServerConnection(_Queued):
             self._watch,
             alpn,
             group,
-            resumed=bool(self._tls.resumed),
+            resumed=bool(self._tls.resumed) or self._watch.psk,  # tlslite: 1.2 only
             peer_certificates=self._client_chain(),
         )
 
