@@ -6,6 +6,7 @@ line."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -107,9 +108,9 @@ def test_connect_reconnect_with_serve_of_another_key_is_full(tmp_path: Path) -> 
         served.stop()
 
 
-def _one_line_usage(r: object, needle: str) -> None:
-    assert getattr(r, "returncode") == 2, r
-    err = getattr(r, "stderr")
+def _one_line_usage(r: subprocess.CompletedProcess[str], needle: str) -> None:
+    assert r.returncode == 2, r
+    err = r.stderr
     assert err.count("\n") == 1 and needle in err and "Traceback" not in err, err
 
 
