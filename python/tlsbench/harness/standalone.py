@@ -437,10 +437,11 @@ def serve(
         listeners = reuseport_listeners(host, port, workers, backlog=1024)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    trust = f"; CA file {ca_file}" if ca_file else ""
+    trust = ""
     if client_auth is not None:
         asked = "required" if client_auth == "require" else "optional"
-        trust += f"; client certificates {asked}, CA {client_ca}"
+        trust = f"; client certificates {asked}, their CA {client_ca}"
+    trust += f"; CA file {ca_file}" if ca_file else ""  # last: scripts read the path
     _log(
         f"listening on {host}:{listeners[0].getsockname()[1]} ({impl}; {profile.describe()}; "
         f"certificates {', '.join(Path(c.cert_file).name for c in served)}){trust}"

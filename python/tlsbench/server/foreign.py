@@ -121,6 +121,21 @@ OPENSSL_REASON_ALERT: dict[str, int] = {
     "HTTPS_PROXY_REQUEST": _A.UNEXPECTED_MESSAGE,
 }
 
+OPENSSL_VERIFY_ALERT: dict[int, int] = {
+    # The alert OpenSSL sends for a certificate it refuses, by X509_V_ERR_* code (its
+    # ssl_x509err2alert table); anything else is certificate_unknown.
+    2: _A.UNKNOWN_CA,  # UNABLE_TO_GET_ISSUER_CERT
+    7: _A.DECRYPT_ERROR,  # CERT_SIGNATURE_FAILURE
+    9: _A.BAD_CERTIFICATE,  # CERT_NOT_YET_VALID
+    10: _A.CERTIFICATE_EXPIRED,  # CERT_HAS_EXPIRED
+    18: _A.UNKNOWN_CA,  # DEPTH_ZERO_SELF_SIGNED_CERT
+    19: _A.UNKNOWN_CA,  # SELF_SIGNED_CERT_IN_CHAIN
+    20: _A.UNKNOWN_CA,  # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    21: _A.UNKNOWN_CA,  # UNABLE_TO_VERIFY_LEAF_SIGNATURE
+    23: _A.CERTIFICATE_REVOKED,  # CERT_REVOKED
+    24: _A.UNKNOWN_CA,  # INVALID_CA
+}
+
 _TLSLITE_EXCEPTION_ALERT = {
     # tlslite's protocol exceptions that may end a connection without a TLSLocalAlert.
     "TLSIllegalParameterException": _A.ILLEGAL_PARAMETER,
@@ -437,6 +452,10 @@ def _ssl_failure(exc: ssl.SSLError, sent: bytes) -> ConnectionClosed:
     if alert is not None:
         return ConnectionClosed(_alert(alert), False, f"OpenSSL: {reason}")
     how = "alert encrypted" if sent else "OpenSSL sent no alert"
+    if isinstance(exc, ssl.SSLCertVerificationError):  # a client certificate refused
+        code = OPENSSL_VERIFY_ALERT.get(exc.verify_code, _A.CERTIFICATE_UNKNOWN)
+        why = f"OpenSSL: {reason}: {exc.verify_message} ({how}; number from the verify error)"
+        return ConnectionClosed(_alert(code), False, why)
     mapped = OPENSSL_REASON_ALERT.get(reason, AlertDescription.INTERNAL_ERROR)
     return ConnectionClosed(mapped, False, f"OpenSSL: {reason} ({how}; number from the reason)")
 
