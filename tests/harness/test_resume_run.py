@@ -170,3 +170,63 @@ def dataclasses_replace(tls: Tls, version: str) -> Tls:
     import dataclasses
 
     return dataclasses.replace(tls, version=version, suite="TLS_AES_128_GCM_SHA256")
+
+
+def _ladder(tmp_path: Path, *args: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    path = tmp_path / "trace.json"
+    r = tlsbench("trace", "--warmup", "1", "--json", str(path), *args)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(path.read_text())
+    rows = [(m["from"], m["name"]) for m in data["ladder"] if m["kind"] != "application_data"]
+    return data, rows[1:]  # after the TCP connect
+
+
+C, S = "client", "server"
+
+
+@pytest.mark.parametrize("resumption", ["tickets", "session-id"])
+def test_trace_resumed_tls12(tmp_path: Path, resumption: str) -> None:
+    data, rows = _ladder(tmp_path, "--tls", "1.2", "--resume", "--resumption", resumption)
+    assert data["resumed"] is True
+    # RFC 5246 §7.3 abbreviated handshake: the server's Finished first, no certificate,
+    # no key exchange.
+    assert rows == [
+        (C, "ClientHello"),
+        (S, "ServerHello"),
+        (S, "ChangeCipherSpec"),
+        (S, "Finished"),
+        (C, "ChangeCipherSpec"),
+        (C, "Finished"),
+    ], rows
+
+
+def test_trace_client_auth_tls12(tmp_path: Path) -> None:
+    data, rows = _ladder(tmp_path, "--tls", "1.2", "--client-auth")
+    assert data["client_auth"] is True and data["resumed"] is False
+    names = [f"{who} {name}" for who, name in rows]
+    at = names.index("server CertificateRequest")
+    assert names[at : at + 5] == [
+        "server CertificateRequest",
+        "server ServerHelloDone",
+        "client Certificate",
+        "client ClientKeyExchange",
+        "client CertificateVerify",
+    ], names
+
+
+def test_trace_resumed_tls13(tmp_path: Path) -> None:
+    data, rows = _ladder(tmp_path, "--tls", "1.3", "--resume")
+    assert data["resumed"] is True
+    hellos = {m["name"]: m["detail"] for m in data["messages"] if m["name"].endswith("Hello")}
+    assert hellos == {"ClientHello": "pre_shared_key", "ServerHello": "pre_shared_key"}
+    names = [name for _, name in rows]
+    assert "Certificate" not in names and "CertificateVerify" not in names, names
+    assert (S, "EncryptedExtensions") in rows and (C, "Finished") in rows
+
+
+def test_trace_client_auth_tls13(tmp_path: Path) -> None:
+    _, rows = _ladder(tmp_path, "--tls", "1.3", "--client-auth")
+    at = rows.index((S, "CertificateRequest"))
+    assert rows[at + 1 : at + 4] == [(S, "Certificate"), (S, "CertificateVerify"), (S, "Finished")]
+    tail = [r for r in rows[at + 4 :] if r[1] != "ChangeCipherSpec"]
+    assert tail == [(C, "Certificate"), (C, "CertificateVerify"), (C, "Finished")], rows
