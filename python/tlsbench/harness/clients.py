@@ -158,7 +158,8 @@ class OurClient:
             session_tickets=setup.resumption == "tickets",
             **auth,
         )
-        self.stream = TlsStream(sock, ClientConnection(config))
+        self.conn = ClientConnection(config)
+        self.stream = TlsStream(sock, self.conn)
 
     def handshake(self) -> Negotiated:
         """Run it; TlsConnectionError (a ConnectionError with the alert) on failure."""
@@ -198,15 +199,15 @@ class OurClient:
 
     def session(self) -> Any:
         """The connection's newest Session (TLS 1.3: once a NewSessionTicket is read)."""
-        conn = self.stream.conn
+        conn = self.conn
         done = self.stream.handshake
         if done is not None and done.version == 0x0304:
             _wait_for_ticket(
                 self.stream.sock,
-                lambda: getattr(conn, "session", None) is not None,
-                lambda: self.stream.recv(1 << 16) or b"" if self.stream.closed is None else b"",
+                lambda: conn.session is not None,
+                lambda: self.stream.recv(1 << 16) if self.stream.closed is None else b"",
             )
-        return getattr(conn, "session", None)
+        return conn.session
 
 
 def ensure_openssl_conf(profile: Profile) -> None:

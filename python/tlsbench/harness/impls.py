@@ -218,7 +218,8 @@ class OurSession:
 
     def saved(self) -> Any:
         """The client connection's newest :class:`~tlsbench.tls.sessions.Session`."""
-        return getattr(self.stream.conn, "session", None)
+        conn = self.stream.conn
+        return conn.session if isinstance(conn, ClientConnection) else None
 
     def negotiated(self) -> dict[str, str]:
         """What the HandshakeComplete event said."""
