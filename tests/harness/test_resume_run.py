@@ -230,3 +230,46 @@ def test_trace_client_auth_tls13(tmp_path: Path) -> None:
     assert rows[at + 1 : at + 4] == [(S, "Certificate"), (S, "CertificateVerify"), (S, "Finished")]
     tail = [r for r in rows[at + 4 :] if r[1] != "ChangeCipherSpec"]
     assert tail == [(C, "Certificate"), (C, "CertificateVerify"), (C, "Finished")], rows
+
+
+@pytest.mark.parametrize("impl", ["rust", "ssl", "tlslite"])
+def test_a_server_that_did_not_ask_fails_a_client_auth_case(tmp_path: Path, impl: str) -> None:
+    """server_op refuses a client-auth case's connection that brought no certificate, so a
+    server that does not ask cannot pass for a faster mutually authenticated one."""
+    import dataclasses
+
+    from tlsbench.harness.params import Case
+    from tlsbench.harness.workloads import server_op
+
+    tls = _tls(tmp_path, False)
+    case = Case(impl, impl, "1.2", tls.suite, "x25519", "ecdsa-p256", "handshake", client_auth=True)
+    make_server = server_factory(impl, tls)  # its servers do not ask for a certificate
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    outcome: list[str] = []
+
+    def serve() -> None:
+        sock, _ = listener.accept()
+        sock.settimeout(10)
+        try:
+            server_op(make_server(sock), case)
+            outcome.append("served")
+        except ConnectionError as exc:
+            outcome.append(str(exc))
+        finally:
+            sock.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    sock = socket.create_connection(listener.getsockname(), timeout=10)
+    client = client_factory("ssl", dataclasses.replace(tls, client_auth=True))(sock)
+    client.handshake()
+    client.send(b"x")
+    with pytest.raises((EOFError, OSError)):
+        if not client.recv(1):
+            raise EOFError("closed")
+    sock.close()
+    thread.join(10)
+    listener.close()
+    assert outcome == ["the server accepted a client without a certificate"], outcome

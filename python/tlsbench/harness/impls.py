@@ -72,6 +72,10 @@ class Session(Protocol):
         """The stack's own object for the newest session it can resume (None if none);
         for TLS 1.3, only once the server's ticket has been read (after a round trip)."""
 
+    def client_certified(self) -> bool:
+        """Server side: whether the client presented a certificate (in this handshake or,
+        resumed, in the session's)."""
+
 
 Factory = Callable[[socket.socket], Session]
 
@@ -216,6 +220,11 @@ class OurSession:
         """The connection's ``resumed``."""
         return bool(self.stream.conn.resumed)
 
+    def client_certified(self) -> bool:
+        """The client's chain in HandshakeComplete (empty on a resumed handshake)."""
+        done = self.stream.handshake
+        return done is not None and bool(done.peer_certificates)
+
     def saved(self) -> Any:
         """The client connection's newest :class:`~tlsbench.tls.sessions.Session`."""
         conn = self.stream.conn
@@ -294,6 +303,10 @@ class SslSession:
     def saved(self) -> Any:
         """The SSLSession (TLS 1.3: the newest ticket read so far)."""
         return self.sock.session
+
+    def client_certified(self) -> bool:
+        """OpenSSL has the client's leaf."""
+        return self.sock.getpeercert(binary_form=True) is not None
 
     def negotiated(self) -> dict[str, str]:
         """Version and suite from OpenSSL."""
@@ -375,6 +388,10 @@ class TlsliteSession:
     def saved(self) -> Any:
         """tlslite's Session (TLS 1.3: with the tickets read so far)."""
         return self.conn.session
+
+    def client_certified(self) -> bool:
+        """tlslite's session holds the client's chain."""
+        return self.conn.session.clientCertChain is not None
 
     def negotiated(self) -> dict[str, str]:
         """Version and cipher as tlslite names them."""

@@ -110,8 +110,12 @@ def client_op(
 
 
 def server_op(session: Session, case: Case) -> None:
-    """Serve one connection of ``case.workload`` (the session is not yet shaken)."""
+    """Serve one connection of ``case.workload`` (the session is not yet shaken); a
+    client-auth case whose full handshake brought no client certificate is an error (a
+    server that did not ask would otherwise look faster)."""
     session.handshake()
+    if case.client_auth and not session.resumed() and not session.client_certified():
+        raise ConnectionError("the server accepted a client without a certificate")
     if case.workload != "bulk":
         data = recv_exactly(session, 1)
         session.send(data)
