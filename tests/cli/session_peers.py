@@ -115,3 +115,61 @@ def s_client(port: int, ca_file: str, *args: str) -> str:
         b"ping-resume\n",
     )
     return run.output
+
+
+@contextmanager
+def gnutls_serv(creds: Creds) -> Iterator[int]:
+    """``gnutls-serv --echo`` with the server leaf on a free port (GnuTLS resumes by
+    session ID and, in TLS 1.3, by ticket by default). Yields the port."""
+    for _attempt in range(5):
+        port = _free_port()
+        proc = subprocess.Popen(
+            [
+                binary("gnutls-serv", "gnutls-bin"),
+                "--x509certfile",
+                creds.cert,
+                "--x509keyfile",
+                creds.key,
+                "-p",
+                str(port),
+                "--echo",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while not _listening(port) and proc.poll() is None:
+                if time.monotonic() > deadline:
+                    pytest.fail("gnutls-serv did not start listening")
+                time.sleep(0.02)
+            if proc.poll() is not None:
+                continue  # most likely lost the race for the port
+            yield port
+            return
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+    pytest.fail("no free port for gnutls-serv")
+
+
+def gnutls_cli_resume(port: int, ca_file: str, priority: str) -> str:
+    """``gnutls-cli --resume`` (a second connection resuming the first's session)."""
+    run = run_peer(
+        [
+            binary("gnutls-cli", "gnutls-bin"),
+            "--resume",
+            "--x509cafile",
+            ca_file,
+            "--priority",
+            priority,
+            "-p",
+            str(port),
+            "localhost",
+        ],
+        b"ping-resume\n",
+    )
+    return run.output

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_peers import Served, tlsbench
-from session_peers import make_creds, s_client, s_server
+from session_peers import gnutls_cli_resume, gnutls_serv, make_creds, s_client, s_server
 
 # (version flag, extra s_client flags, what resumes)
 MODES = {
@@ -132,3 +132,36 @@ def test_usage_errors_are_one_line(tmp_path: Path) -> None:
     _one_line_usage(r, "--resumption")
     r = tlsbench("trace", "--resumption", "session-id")
     _one_line_usage(r, "--resumption goes with --resume")
+
+
+GNUTLS_PRIORITY = {
+    "1.3": "NORMAL:-VERS-ALL:+VERS-TLS1.3",
+    "1.2": "NORMAL:-VERS-ALL:+VERS-TLS1.2",
+}
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+@pytest.mark.parametrize("impl", ["rust", "ssl", "tlslite"])
+def test_gnutls_cli_resumes_with_serve(tmp_path: Path, impl: str, version: str) -> None:
+    served = Served(tmp_path, "--impl", impl)
+    try:
+        out = gnutls_cli_resume(served.port, served.ca_file, GNUTLS_PRIORITY[version])
+        assert "*** This is a resumed session" in out, out
+    finally:
+        lines = served.stop()
+    assert any(line.endswith(" resumed") for line in lines), lines
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+@pytest.mark.parametrize("impl", ["rust", "ssl"])
+def test_connect_reconnect_resumes_with_gnutls_serv(
+    tmp_path: Path, impl: str, version: str
+) -> None:
+    creds = make_creds(tmp_path)
+    with gnutls_serv(creds) as port:
+        r = tlsbench(
+            "connect", f"127.0.0.1:{port}", "--impl", impl, "--tls", version,
+            "--ca-file", creds.ca, "--server-name", "localhost", "--reconnect", "2",
+        )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert LINE.findall(r.stdout) == [("1", version), ("2", version)], r.stdout

@@ -456,9 +456,10 @@ class TlsliteClient:
             while not self.conn.session.tickets and time.monotonic() < deadline:
                 if next(reader) == 0:  # waiting for bytes
                     select.select([raw], [], [], max(0.0, deadline - time.monotonic()))
-        except (StopIteration, OSError):
-            pass  # data or the end of the stream instead: nothing more to wait for
+        except (StopIteration, OSError, self.api.BaseTLSException):
+            pass  # data, the end of the stream or an alert instead: nothing more to wait for
         finally:
             reader.close()
-            raw.setblocking(True)
-            raw.settimeout(self.setup.timeout)
+            if raw.fileno() >= 0:  # tlslite closes its socket after an error
+                raw.setblocking(True)
+                raw.settimeout(self.setup.timeout)
