@@ -11,11 +11,13 @@ violation never escapes: it queues our alert and ends in ``ConnectionClosed``.
 from __future__ import annotations
 
 import hashlib
+import time
 
 from tlsbench.crypto import get_provider
 from tlsbench.crypto.base import KeySchedule, Provider, Tls13Stage
 from tlsbench.errors import TlsError
 
+from . import extensions as ext
 from .alerts import Alert, ProtocolError, describe
 from .constants import (
     SUITE_HASH,
@@ -25,6 +27,7 @@ from .constants import (
     AlertLevel,
     CipherSuite,
     ContentType,
+    ExtensionType,
     HandshakeType,
     KeyUpdateRequest,
     NamedGroup,
@@ -42,6 +45,7 @@ from .events import (
 from .messages import Handshake, KeyUpdate, NewSessionTicket
 from .messages12 import HelloRequest
 from .record import MAX_HANDSHAKE_MESSAGE, HandshakeBuffer, RecordLayer
+from .sessions import Session, resumption_psk
 from .transcript import Transcript
 
 # §5.5: AES-GCM keys should protect at most 2^24.5 full records; update well before.
@@ -132,6 +136,10 @@ class Connection:
         self.peer_certificates: tuple[bytes, ...] = ()
         self.resumed = False
         """The handshake resumed a session (TLS 1.3 PSK, TLS 1.2 session ID or ticket)."""
+        self.session: Session | None = None
+        """Client: the newest session this connection can be resumed with."""
+        self.resumption_master_secret = b""
+        """TLS 1.3: set once both Finished messages are in the transcript (§7.1)."""
         self._read_secret = b""
         self._write_secret = b""
 
@@ -356,7 +364,7 @@ class Connection:
 
     # -- post-handshake messages (§4.6), shared by both ExpectTraffic states --------
     def post_handshake(self, message: Handshake) -> None:
-        """KeyUpdate on both sides; NewSessionTicket on the client (reported, not used).
+        """KeyUpdate on both sides; NewSessionTicket on the client (kept as ``session``).
 
         TLS 1.2: a HelloRequest (client) or ClientHello (server) asks to renegotiate,
         which is refused with a no_renegotiation warning (RFC 5246 §7.2.2).
@@ -382,10 +390,31 @@ class Connection:
             self._events.append(KeyUpdateReceived(requested))
             return
         if message.msg_type == HandshakeType.NEW_SESSION_TICKET and self.is_client:
-            ticket = NewSessionTicket.decode(message.body)
-            self._events.append(SessionTicketReceived(ticket.lifetime))
+            self._events.append(SessionTicketReceived(*self._new_session(message)))
             return
         State.handle(self._state, message)
+
+    def _new_session(self, message: Handshake) -> tuple[int, Session | None]:
+        """§4.6.1: a NewSessionTicket's lifetime and the Session it makes (None for 0 s)."""
+        ticket = NewSessionTicket.decode(message.body)
+        for ext_type, body in ticket.extensions.items():
+            if ext_type == ExtensionType.EARLY_DATA:  # checked; we never send early data
+                ext.decode_early_data_ticket(body)
+        if ticket.lifetime == 0 or not self.resumption_master_secret:
+            return ticket.lifetime, None  # §4.6.1: zero means discard at once
+        psk = resumption_psk(self.crypto, self.suite, self.resumption_master_secret, ticket.nonce)
+        self.session = Session(
+            TLS13,
+            self.suite,
+            psk,
+            time.time(),
+            ticket.lifetime,
+            ticket.ticket,
+            age_add=ticket.age_add,
+            server_name=self.server_name,
+            alpn_protocol=self.alpn_protocol,
+        )
+        return ticket.lifetime, self.session
 
 
 class ExpectTraffic(State):

@@ -284,3 +284,86 @@ def encode_session_ticket(ticket: bytes = b"") -> bytes:
 def decode_session_ticket(data: bytes) -> bytes:
     """The ticket a ClientHello offers (empty: none, but one is wanted)."""
     return data
+
+
+# RFC 8446 §4.2.11 pre_shared_key
+@dataclass(frozen=True)
+class PskIdentity:
+    """One ``PskIdentity``: the ticket (or external identity) and its obfuscated age."""
+
+    identity: bytes
+    obfuscated_ticket_age: int
+
+
+def encode_pre_shared_key_client(identities: list[PskIdentity], binders: list[bytes]) -> bytes:
+    """``OfferedPsks``: ``identities<7..2^16-1>`` then ``binders<33..2^16-1>``."""
+    ids = Writer()
+    for entry in identities:
+        ids.vector(entry.identity, 2, 1, 0xFFFF).uint(entry.obfuscated_ticket_age, 4)
+    writer = Writer().vector(ids.getvalue(), 2, 7, 0xFFFF)
+    writer.vector(encode_psk_binders(binders)[2:], 2, 33, 0xFFFF)
+    return writer.getvalue()
+
+
+def encode_psk_binders(binders: list[bytes]) -> bytes:
+    """The ``binders`` vector with its length: what §4.2.11.2 truncates off a ClientHello."""
+    body = b"".join(Writer().vector(b, 1, 32, 255).getvalue() for b in binders)
+    return Writer().vector(body, 2, 33, 0xFFFF).getvalue()
+
+
+def decode_pre_shared_key_client(data: bytes) -> tuple[list[PskIdentity], list[bytes]]:
+    """``OfferedPsks``; as many binders as identities, or illegal_parameter."""
+    reader = Reader(data)
+    identities: list[PskIdentity] = []
+    binders: list[bytes] = []
+    with reader.sub(2, 7, 0xFFFF) as inner:
+        while inner.remaining:
+            identity = inner.vector(2, 1, 0xFFFF)
+            identities.append(PskIdentity(identity, inner.u32()))
+    with reader.sub(2, 33, 0xFFFF) as inner:
+        while inner.remaining:
+            binders.append(inner.vector(1, 32, 255))
+    reader.finish()
+    if len(binders) != len(identities):
+        raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "binders do not match identities")
+    return identities, binders
+
+
+def encode_pre_shared_key_server(selected_identity: int) -> bytes:
+    """ServerHello form: ``uint16 selected_identity``."""
+    return selected_identity.to_bytes(2, "big")
+
+
+def decode_pre_shared_key_server(data: bytes) -> int:
+    """ServerHello form: ``uint16 selected_identity``."""
+    reader = Reader(data)
+    selected = reader.u16()
+    reader.finish()
+    return selected
+
+
+# RFC 8446 §4.2.10 early_data (NewSessionTicket form; empty elsewhere)
+def decode_early_data_ticket(data: bytes) -> int:
+    """NewSessionTicket form: ``uint32 max_early_data_size``."""
+    reader = Reader(data)
+    size = reader.u32()
+    reader.finish()
+    return size
+
+
+# RFC 8446 §4.2.4 certificate_authorities
+def encode_certificate_authorities(names: list[bytes]) -> bytes:
+    """``DistinguishedName authorities<3..2^16-1>``, each DER ``opaque<1..2^16-1>``."""
+    body = b"".join(Writer().vector(n, 2, 1, 0xFFFF).getvalue() for n in names)
+    return Writer().vector(body, 2, 3, 0xFFFF).getvalue()
+
+
+def decode_certificate_authorities(data: bytes) -> list[bytes]:
+    """``DistinguishedName authorities<3..2^16-1>`` (DER names, not parsed)."""
+    reader = Reader(data)
+    names: list[bytes] = []
+    with reader.sub(2, 3, 0xFFFF) as inner:
+        while inner.remaining:
+            names.append(inner.vector(2, 1, 0xFFFF))
+    reader.finish()
+    return names

@@ -10,6 +10,7 @@ imports either side's package.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 import threading
@@ -19,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tlsbench.crypto import get_provider
-from tlsbench.crypto.base import AeadCipher
+from tlsbench.crypto.base import AeadCipher, Provider
 from tlsbench.errors import TlsError
 
-from .constants import CipherSuite
+from .constants import SUITE_HASH, CipherSuite
 
 TICKET_LIFETIME = 7200
 """Seconds a ticket or cached session is good for (two hours, OpenSSL's default)."""
@@ -119,6 +120,27 @@ class ServerSession:
         return age >= lifetime or age < -60
 
 
+def resumption_psk(
+    crypto: Provider, suite: CipherSuite, resumption_master_secret: bytes, nonce: bytes
+) -> bytes:
+    """§4.6.1: HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length)."""
+    hash_name = SUITE_HASH[suite]
+    secret = resumption_master_secret
+    return crypto.hkdf_expand_label(hash_name, secret, b"resumption", nonce, len(secret))
+
+
+def resumption_binder(
+    crypto: Provider, suite: CipherSuite, psk: bytes, transcript_hash: bytes
+) -> bytes:
+    """§4.2.11.2: HMAC(finished key of Derive-Secret(early, "res binder", ""), hash)."""
+    hash_name = SUITE_HASH[suite]
+    early = crypto.KeySchedule(int(suite), psk=psk).early_secret
+    empty = hashlib.new(hash_name).digest()
+    binder_key = crypto.derive_secret(hash_name, early, b"res binder", empty)
+    finished_key = crypto.hkdf_expand_label(hash_name, binder_key, b"finished", b"", len(empty))
+    return crypto.tls13_verify_data(hash_name, finished_key, transcript_hash)
+
+
 class TicketKeys:
     """The server's ticket keys: 32-byte AES-256-GCM keys, rotated every ``rotation`` s.
 
@@ -141,6 +163,10 @@ class TicketKeys:
         self._keys: OrderedDict[int, bytes] = OrderedDict()
         self._ciphers: dict[tuple[str, int], AeadCipher] = {}
         self._epoch: int | None = None
+
+    def now(self) -> float:
+        """The clock tickets are issued and aged by."""
+        return self._clock()
 
     def _rotate(self) -> int:
         """Make a new key when a rotation period begins; the current key's id."""

@@ -33,6 +33,17 @@ class Transcript:
         assert self._hash is not None, "transcript hash used before the suite is known"
         return self._hash.copy().digest()
 
+    def digest_with(self, raw: bytes, hash_name: str) -> bytes:
+        """Hash of everything added so far and ``raw`` (``hash_name`` if not yet started)."""
+        if self._hash is None:
+            h = hashlib.new(hash_name)
+            for held in self._pending:
+                h.update(held)
+        else:
+            h = self._hash.copy()
+        h.update(raw)
+        return h.digest()
+
     def restart_for_retry(self, hash_name: str) -> None:
         """§4.4.1: after a HelloRetryRequest, ClientHello1 becomes message_hash(Hash(CH1))."""
         self.start(hash_name)

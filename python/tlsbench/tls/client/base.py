@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from dataclasses import replace
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -11,16 +12,17 @@ from .. import extensions as ext
 from ..alerts import ProtocolError
 from ..connection import Connection
 from ..constants import (
+    SUITE_HASH,
     TLS12,
     TLS13,
     AlertDescription,
+    CipherSuite,
     ExtensionType,
-    PskKeyExchangeMode,
     suite_version,
 )
 from ..keyexchange import KeyShare, rsa_encrypt_pre_master_secret
 from ..messages import CertificateRequest, ClientHello
-from ..sessions import Session
+from ..sessions import Session, resumption_binder
 from .config import ClientConfig
 
 
@@ -67,6 +69,11 @@ class ClientBase(Connection):
                 self.session12 = session
                 # RFC 5077 §3.4: beside a ticket a fresh ID, which the server echoes to resume.
                 self.session_id = session.session_id or os.urandom(32)
+        self.session13: Session | None = None
+        """The TLS 1.3 ticket offered in pre_shared_key, if any (§4.2.11)."""
+        if session and session.version == TLS13 and self.offers_tls13 and not session.expired():
+            if self.psk_suite_fits(session.cipher_suite):
+                self.session13 = session
         share_groups = (config.key_share_groups or config.groups[:1]) if self.offers_tls13 else ()
         self.shares = {g: KeyShare(g) for g in share_groups}
         self.server_name = config.server_name
@@ -111,16 +118,43 @@ class ClientBase(Connection):
             return ClientHello(self.random, self.session_id, [int(s) for s in self.suites], exts)
         offered = [v for v in (TLS13, TLS12) if v in self.versions]
         exts[ExtensionType.SUPPORTED_VERSIONS] = ext.encode_supported_versions_client(offered)
-        # Offering psk_dhe_ke lets servers send tickets, which are accepted and ignored.
-        exts[ExtensionType.PSK_KEY_EXCHANGE_MODES] = ext.encode_psk_key_exchange_modes(
-            [PskKeyExchangeMode.PSK_DHE_KE]
-        )
+        if c.psk_modes:  # §4.2.9: without it a server sends no tickets
+            exts[ExtensionType.PSK_KEY_EXCHANGE_MODES] = ext.encode_psk_key_exchange_modes(
+                [int(m) for m in c.psk_modes]
+            )
         if cookie is not None:
             exts[ExtensionType.COOKIE] = ext.encode_cookie(cookie)
         exts[ExtensionType.KEY_SHARE] = ext.encode_key_share_client(
             [ext.KeyShareEntry(g, s.public) for g, s in self.shares.items()]
         )
-        return ClientHello(self.random, self.session_id, [int(s) for s in self.suites], exts)
+        hello = ClientHello(self.random, self.session_id, [int(s) for s in self.suites], exts)
+        return self._bind_psk(hello) if self.session13 is not None and c.psk_modes else hello
+
+    def psk_suite_fits(self, suite: CipherSuite, among: list[CipherSuite] | None = None) -> bool:
+        """A TLS 1.3 suite of ours (or of ``among``) has the hash of ``suite`` (§4.2.11)."""
+        suites = self.suites if among is None else among
+        return any(suite_version(s) == TLS13 and SUITE_HASH[s] == SUITE_HASH[suite] for s in suites)
+
+    def _bind_psk(self, hello: ClientHello) -> ClientHello:
+        """Add pre_shared_key (last) with its binder over the truncated hello (§4.2.11.2)."""
+        session = self.session13
+        assert session is not None
+        identity = ext.PskIdentity(session.ticket, session.obfuscated_age())
+        placeholder = [bytes(len(session.secret))]
+        exts = dict(hello.extensions)
+        exts[ExtensionType.PRE_SHARED_KEY] = ext.encode_pre_shared_key_client(
+            [identity], placeholder
+        )
+        raw = replace(hello, extensions=exts).encode()
+        truncated = raw[: -len(ext.encode_psk_binders(placeholder))]
+        digest = self.transcript.digest_with(truncated, SUITE_HASH[session.cipher_suite])
+        binder = self.psk_binder(session, digest)
+        exts[ExtensionType.PRE_SHARED_KEY] = ext.encode_pre_shared_key_client([identity], [binder])
+        return replace(hello, extensions=exts)
+
+    def psk_binder(self, session: Session, transcript_hash: bytes) -> bytes:
+        """The binder of ``session``'s PSK (§4.2.11.2); tests override it to inject faults."""
+        return resumption_binder(self.crypto, session.cipher_suite, session.secret, transcript_hash)
 
     def finished_verify_data(self, finished_key: bytes) -> bytes:
         """verify_data of our Finished (§4.4.4); tests override it to inject faults."""

@@ -17,18 +17,21 @@ from ..alerts import ProtocolError
 from ..certs import server_public_key
 from ..connection import ExpectTraffic, State
 from ..constants import (
+    SUITE_HASH,
     TLS13,
     AlertDescription,
     CipherSuite,
     ExtensionType,
     HandshakeType,
     NamedGroup,
+    PskKeyExchangeMode,
     SignatureScheme,
     suite_version,
 )
 from ..keyexchange import KeyShare
 from ..messages import (
     Certificate,
+    CertificateEntry,
     CertificateRequest,
     CertificateVerify,
     EncryptedExtensions,
@@ -36,7 +39,7 @@ from ..messages import (
     Handshake,
     ServerHello,
 )
-from ..signatures import CERTIFICATE_VERIFY_SCHEMES, verify
+from ..signatures import CERTIFICATE_VERIFY_SCHEMES, schemes_for_key, sign, verify
 from .base import ClientBase, check_server_extensions
 
 # §4.2: extensions a server may put in EncryptedExtensions.
@@ -77,31 +80,52 @@ def check_server_hello(conn: ClientBase, hello: ServerHello) -> None:
 def server_hello(
     conn: ClientBase, hello: ServerHello, message: Handshake, retry_group: NamedGroup | None
 ) -> State:
-    """Take a (checked) ServerHello: derive handshake keys (§4.1.3, §7.1)."""
+    """Take a (checked) ServerHello: derive handshake keys (§4.1.3, §7.1).
+
+    A pre_shared_key answer resumes the ticket offered (§4.2.11); without one the
+    ticket was refused and the handshake is a full one.
+    """
+    exts = hello.extensions
     check_server_extensions(
         conn,
-        hello.extensions,
-        frozenset({ExtensionType.SUPPORTED_VERSIONS, ExtensionType.KEY_SHARE}),
+        exts,
+        frozenset(
+            {
+                ExtensionType.SUPPORTED_VERSIONS,
+                ExtensionType.KEY_SHARE,
+                ExtensionType.PRE_SHARED_KEY,
+            }
+        ),
     )
     suite = CipherSuite(hello.cipher_suite)
     if retry_group is not None and suite != conn.suite:  # §4.1.4
         raise ProtocolError(
             AlertDescription.ILLEGAL_PARAMETER, "suite differs from the retry request"
         )
-    if ExtensionType.KEY_SHARE not in hello.extensions:
+    psk = _accepted_psk(conn, suite, exts)
+    if ExtensionType.KEY_SHARE in exts:
+        if psk is not None and PskKeyExchangeMode.PSK_DHE_KE not in conn.config.psk_modes:
+            raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "key share under psk_ke")
+        share = ext.decode_key_share_server(exts[ExtensionType.KEY_SHARE])
+        if share.group not in {int(g) for g in conn.shares}:
+            raise ProtocolError(
+                AlertDescription.ILLEGAL_PARAMETER, "key share for a group not offered"
+            )
+        group: NamedGroup | None = NamedGroup(share.group)
+        assert group is not None
+        shared_secret = conn.shares[group].exchange(share.key_exchange)
+    elif psk is not None and PskKeyExchangeMode.PSK_KE in conn.config.psk_modes:
+        group, shared_secret = None, bytes(len(psk))  # §7.1: no (EC)DHE, a zero input
+    else:
         raise ProtocolError(AlertDescription.MISSING_EXTENSION, "ServerHello without key_share")
-    share = ext.decode_key_share_server(hello.extensions[ExtensionType.KEY_SHARE])
-    if share.group not in {int(g) for g in conn.shares}:
-        raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "key share for a group not offered")
-    group = NamedGroup(share.group)
-    shared_secret = conn.shares[group].exchange(share.key_exchange)
     conn.version = TLS13
     conn.group = group
     conn.set_suite(suite)
     if not conn.hello_retry_request:
         conn.transcript.start(conn.hash_name)
     conn.transcript.add(message.raw)
-    conn.key_schedule = conn.crypto.KeySchedule(int(suite))
+    conn.key_schedule = conn.crypto.KeySchedule(int(suite), psk=psk)
+    conn.resumed = psk is not None
     stage = conn.key_schedule.handshake_stage(shared_secret, conn.transcript.digest())
     conn.handshake_stage = stage
     conn.set_read_secret(stage.server_secret)
@@ -111,6 +135,19 @@ def server_hello(
     conn.ccs_sent = True
     conn.shares = {}
     return ExpectEncryptedExtensions(conn)
+
+
+def _accepted_psk(conn: ClientBase, suite: CipherSuite, exts: ext.Extensions) -> bytes | None:
+    """The PSK the ServerHello selects, or None: §4.2.11, only our one identity, same hash."""
+    if ExtensionType.PRE_SHARED_KEY not in exts:
+        return None
+    selected = ext.decode_pre_shared_key_server(exts[ExtensionType.PRE_SHARED_KEY])
+    session = conn.session13
+    if session is None or selected != 0:
+        raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "PSK identity not offered")
+    if SUITE_HASH[suite] != SUITE_HASH[session.cipher_suite]:
+        raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "suite hash differs from the PSK")
+    return session.secret
 
 
 def retry(conn: ClientBase, hello: ServerHello, message: Handshake) -> NamedGroup:
@@ -146,6 +183,9 @@ def retry(conn: ClientBase, hello: ServerHello, message: Handshake) -> NamedGrou
         )
     conn.hello_retry_request = True
     conn.set_suite(CipherSuite(hello.cipher_suite))
+    session = conn.session13
+    if session is not None and not conn.psk_suite_fits(session.cipher_suite, [conn.suite]):
+        conn.session13 = None  # §4.1.4: a PSK of another hash is dropped from ClientHello2
     conn.transcript.restart_for_retry(conn.hash_name)  # §4.4.1 message_hash
     conn.transcript.add(message.raw)
     if conn.middlebox_compat:
@@ -180,6 +220,8 @@ class ExpectEncryptedExtensions(State):
                 raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "ALPN answer not offered")
             conn.alpn_protocol = names[0]
         conn.transcript.add(message.raw)
+        if conn.resumed:  # §2.2: no Certificate, CertificateVerify or CertificateRequest
+            return ExpectFinished(conn)
         return ExpectCertificate(conn)
 
 
@@ -275,9 +317,31 @@ class ExpectFinished(State):
         conn.transcript.add(message.raw)
         application = conn.key_schedule.application_stage(conn.transcript.digest())
         conn.set_read_secret(application.server_secret, application=True)
-        if conn.certificate_request is not None:  # §4.4.2: we have none, so an empty list
-            conn.send_handshake(Certificate(conn.certificate_request.context, []).encode())
+        if conn.certificate_request is not None:
+            _send_client_certificate(conn, conn.certificate_request)
         conn.send_handshake(Finished(conn.finished_verify_data(stage.client_finished_key)).encode())
         conn.set_write_secret(application.client_secret)
+        conn.resumption_master_secret = conn.key_schedule.resumption_master_secret(
+            conn.transcript.digest()
+        )
         conn.complete_handshake()
         return ExpectTraffic(conn)
+
+
+def _send_client_certificate(conn: ClientBase, request: CertificateRequest) -> None:
+    """Our Certificate and CertificateVerify (§4.4.2, §4.4.3), or an empty Certificate
+    when we have no chain or no scheme the server listed fits our key."""
+    config = conn.config
+    listed = request.extensions[ExtensionType.SIGNATURE_ALGORITHMS]
+    offered = ext.decode_signature_algorithms(listed)
+    key = config.private_key
+    scheme = None
+    if config.certificate_chain and key is not None:
+        scheme = next((s for s in schemes_for_key(key) if s in offered), None)
+    if scheme is None or key is None:
+        conn.send_handshake(Certificate(request.context, []).encode())
+        return
+    entries = [CertificateEntry(der) for der in config.certificate_chain]
+    conn.send_handshake(Certificate(request.context, entries).encode())
+    signature = sign(key, scheme, conn.transcript.digest(), server=False)
+    conn.send_handshake(CertificateVerify(int(scheme), signature).encode())

@@ -1,28 +1,28 @@
-"""The TLS 1.3 server's states (RFC 8446 §2, §4).
+"""The TLS 1.3 server's ClientHello answer (RFC 8446 §2, §4).
 
 :func:`client_hello` answers a TLS 1.3 ClientHello (``connection.ExpectClientHello``
-picks the version) with ServerHello ... Finished -> ExpectFinished -> ExpectTraffic;
-when no offered key share is acceptable it sends a HelloRetryRequest and returns the
-:class:`Retry` the second ClientHello must agree with.
+picks the version) with ServerHello ... Finished -> ``auth13`` (the client's flight)
+-> ExpectTraffic; when no offered key share is acceptable it sends a
+HelloRetryRequest and returns the :class:`Retry` the second ClientHello must agree
+with. A PSK offer ``psk13`` can resume makes the flight ServerHello (pre_shared_key),
+EncryptedExtensions, Finished.
 """
 
 from __future__ import annotations
 
-import hmac
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import extensions as ext
 from ..alerts import ProtocolError
-from ..connection import ExpectTraffic, State
+from ..connection import State
 from ..constants import (
     HELLO_RETRY_REQUEST_RANDOM,
     TLS13,
     AlertDescription,
     CipherSuite,
     ExtensionType,
-    HandshakeType,
     NamedGroup,
     SignatureScheme,
     suite_version,
@@ -39,8 +39,10 @@ from ..messages import (
     ServerHello,
 )
 from ..signatures import schemes_for_key
+from .auth13 import ExpectClientCertificate, ExpectFinished, certificate_request
 from .base import ServerBase
 from .config import ServerCertificate, ServerConfig
+from .psk13 import Psk, check_binder, find_psk, wants_tickets
 
 
 @dataclass(frozen=True)
@@ -74,16 +76,20 @@ def _read_offer(hello: ClientHello) -> _Offer:
         raise _fail(AlertDescription.ILLEGAL_PARAMETER, "compression methods other than null")
     if ExtensionType.PRE_SHARED_KEY in exts and list(exts)[-1] != ExtensionType.PRE_SHARED_KEY:
         raise _fail(AlertDescription.ILLEGAL_PARAMETER, "pre_shared_key is not last")  # §4.2.11
-    # §9.2: certificate authentication needs signature_algorithms; (EC)DHE needs the other two.
-    for needed in (
-        ExtensionType.SIGNATURE_ALGORITHMS,
-        ExtensionType.SUPPORTED_GROUPS,
-        ExtensionType.KEY_SHARE,
-    ):
+    # §9.2: certificate authentication needs signature_algorithms; (EC)DHE needs the other
+    # two, which a PSK offer (psk_ke) may leave out.
+    needs = [ExtensionType.SIGNATURE_ALGORITHMS]
+    if ExtensionType.PRE_SHARED_KEY not in exts or ExtensionType.SUPPORTED_GROUPS in exts:
+        needs += [ExtensionType.SUPPORTED_GROUPS, ExtensionType.KEY_SHARE]
+    for needed in needs:
         if needed not in exts:
             raise _fail(AlertDescription.MISSING_EXTENSION, f"no {needed.name.lower()}")
-    groups = ext.decode_supported_groups(exts[ExtensionType.SUPPORTED_GROUPS])
-    shares = ext.decode_key_share_client(exts[ExtensionType.KEY_SHARE])
+    groups: list[int] = []
+    shares: list[ext.KeyShareEntry] = []
+    if ExtensionType.SUPPORTED_GROUPS in exts:
+        groups = ext.decode_supported_groups(exts[ExtensionType.SUPPORTED_GROUPS])
+    if ExtensionType.KEY_SHARE in exts:
+        shares = ext.decode_key_share_client(exts[ExtensionType.KEY_SHARE])
     if any(s.group not in groups for s in shares):  # §4.2.8
         raise _fail(AlertDescription.ILLEGAL_PARAMETER, "key share for a group not offered")
     server_name = None
@@ -136,21 +142,28 @@ def client_hello(
     else:
         conn.records.skip_early_data = False
 
-    # The server's preference decides (suite, scheme, group, ALPN).
+    # The server's preference decides (suite, scheme, group, ALPN); a PSK fixes the hash.
+    psk = find_psk(conn, hello)
     suite = next(
         (s for s in config.cipher_suites if s in hello.cipher_suites and suite_version(s) == TLS13),
         None,
     )
+    if psk is not None:
+        suite = psk.suite
     if suite is None:
         raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no common cipher suite")
-    certificate, scheme = _choose_certificate(config, offer.schemes)
+    certificate, scheme = conn.certificate, None
+    if psk is None:
+        certificate, scheme = _choose_certificate(config, offer.schemes)
     alpn = None
     if offer.alpn is not None and config.alpn_protocols:
         alpn = next((p for p in config.alpn_protocols if p in offer.alpn), None)
         if alpn is None:  # RFC 7301 §3.2
             raise _fail(AlertDescription.NO_APPLICATION_PROTOCOL, "no common ALPN protocol")
     group = next((g for g in config.groups if g in offer.shares), None)
-    if retry is not None:
+    if psk is not None and not psk.dhe:
+        group = None  # psk_ke: no (EC)DHE
+    elif retry is not None:
         # §4.1.4: the second ClientHello has one share, for the group we asked for.
         if len(offer.shares) != 1 or group != retry.group:
             raise _fail(AlertDescription.ILLEGAL_PARAMETER, "ClientHello2 ignores the retry")
@@ -161,7 +174,6 @@ def client_hello(
         if retry_group is None:
             raise _fail(AlertDescription.HANDSHAKE_FAILURE, "no common group")
         return _hello_retry_request(conn, hello, message, suite, retry_group)
-    assert group is not None
 
     conn.version = TLS13
     conn.server_name = offer.server_name
@@ -170,29 +182,37 @@ def client_hello(
     conn.certificate = certificate
     conn.group = group
     conn.set_suite(suite)
+    if psk is not None:
+        check_binder(conn, psk, message)  # before this ClientHello enters the transcript
+        conn.resumed = True
     if retry is None:
         conn.transcript.start(conn.hash_name)
     conn.transcript.add(message.raw)
-    return _send_flight(conn, hello, offer.shares[group])
+    client_share = offer.shares[group] if group is not None else None
+    return _send_flight(conn, hello, client_share, psk)
 
 
-def _send_flight(conn: ServerBase, hello: ClientHello, client_share: bytes) -> State:
-    """ServerHello, CCS, EncryptedExtensions, Certificate, CertificateVerify, Finished."""
-    assert conn.group is not None and conn.signature_scheme is not None
-    ours = KeyShare(conn.group)
-    shared_secret = ours.exchange(client_share)
-    server_hello = ServerHello(
-        os.urandom(32),
-        hello.legacy_session_id,
-        int(conn.suite),
-        {
-            ExtensionType.SUPPORTED_VERSIONS: ext.encode_supported_versions_server(TLS13),
-            ExtensionType.KEY_SHARE: ext.KeyShareEntry(int(conn.group), ours.public).encode(),
-        },
-    )
+def _send_flight(
+    conn: ServerBase, hello: ClientHello, client_share: bytes | None, psk: Psk | None
+) -> State:
+    """ServerHello, CCS, EncryptedExtensions, [CertificateRequest, Certificate,
+    CertificateVerify] (a full handshake), Finished."""
+    exts: ext.Extensions = {
+        ExtensionType.SUPPORTED_VERSIONS: ext.encode_supported_versions_server(TLS13)
+    }
+    if conn.group is not None and client_share is not None:
+        ours = KeyShare(conn.group)
+        shared_secret = ours.exchange(client_share)
+        exts[ExtensionType.KEY_SHARE] = ext.KeyShareEntry(int(conn.group), ours.public).encode()
+    else:
+        shared_secret = bytes(conn.hash_length)  # psk_ke: §7.1's zero input
+    if psk is not None:
+        exts[ExtensionType.PRE_SHARED_KEY] = ext.encode_pre_shared_key_server(psk.index)
+    server_hello = ServerHello(os.urandom(32), hello.legacy_session_id, int(conn.suite), exts)
     conn.send_handshake(server_hello.encode())
     _compat_change_cipher_spec(conn, hello)
-    conn.key_schedule = conn.crypto.KeySchedule(int(conn.suite))
+    secret = psk.session.secret if psk is not None else None
+    conn.key_schedule = conn.crypto.KeySchedule(int(conn.suite), psk=secret)
     stage = conn.key_schedule.handshake_stage(shared_secret, conn.transcript.digest())
     conn.handshake_stage = stage
     conn.set_write_secret(stage.server_secret)
@@ -204,17 +224,27 @@ def _send_flight(conn: ServerBase, hello: ClientHello, client_share: bytes) -> S
         alpn_type = ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION
         encrypted[alpn_type] = ext.encode_alpn([conn.alpn_protocol])
     conn.send_handshake(EncryptedExtensions(encrypted).encode())
-    entries = [CertificateEntry(der) for der in conn.certificate.chain]
-    conn.send_handshake(Certificate(b"", entries).encode())
-    scheme = conn.signature_scheme
-    signature = conn.certificate_verify_signature(scheme, conn.transcript.digest())
-    conn.send_handshake(CertificateVerify(int(scheme), signature).encode())
+    client_auth = psk is None and conn.config.client_auth != "none"
+    if psk is None:
+        if client_auth:  # §4.3.2: after EncryptedExtensions, never when resuming
+            conn.send_handshake(certificate_request(conn))
+        entries = [CertificateEntry(der) for der in conn.certificate.chain]
+        conn.send_handshake(Certificate(b"", entries).encode())
+        scheme = conn.signature_scheme
+        assert scheme is not None
+        signature = conn.certificate_verify_signature(scheme, conn.transcript.digest())
+        conn.send_handshake(CertificateVerify(int(scheme), signature).encode())
     verify_data = conn.finished_verify_data(stage.server_finished_key)
     conn.send_handshake(Finished(verify_data).encode())
     application = conn.key_schedule.application_stage(conn.transcript.digest())
     conn.set_write_secret(application.server_secret)
     conn.set_read_secret(stage.client_secret)  # §5.1: ClientHello must end its record
-    return ExpectFinished(conn, application.client_secret)
+    tickets = 0
+    if wants_tickets(hello):
+        tickets = conn.config.tickets if psk is None else min(1, conn.config.tickets)
+    if client_auth:
+        return ExpectClientCertificate(conn, application.client_secret, tickets)
+    return ExpectFinished(conn, application.client_secret, tickets)
 
 
 def _compat_change_cipher_spec(conn: ServerBase, hello: ClientHello) -> None:
@@ -243,27 +273,3 @@ def _hello_retry_request(
     conn.send_handshake(retry.encode())
     _compat_change_cipher_spec(conn, hello)
     return Retry(suite, group, hello.legacy_session_id)
-
-
-class ExpectFinished(State):
-    """Waits for the client's Finished (§4.4.4)."""
-
-    def __init__(self, conn: ServerBase, client_application_secret: bytes) -> None:
-        self.conn = conn
-        self.client_application_secret = client_application_secret
-
-    def handle(self, message: Handshake) -> State:
-        """Verify the client's Finished and switch to its application keys."""
-        if message.msg_type != HandshakeType.FINISHED:
-            return super().handle(message)
-        conn = self.conn
-        finished = Finished.decode(message.body, conn.hash_length)
-        expected = conn.crypto.tls13_verify_data(
-            conn.hash_name, conn.handshake_stage.client_finished_key, conn.transcript.digest()
-        )
-        if not hmac.compare_digest(expected, finished.verify_data):
-            raise ProtocolError(AlertDescription.DECRYPT_ERROR, "client Finished is wrong")
-        conn.transcript.add(message.raw)
-        conn.set_read_secret(self.client_application_secret, application=True)
-        conn.complete_handshake()
-        return ExpectTraffic(conn)
