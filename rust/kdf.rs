@@ -308,6 +308,40 @@ impl KeySchedule {
     pub fn resumption_master_secret(&self, th: &[u8]) -> Result<Vec<u8>, KdfError> {
         self.derive_from_master(b"res master", th)
     }
+
+    /// The PSK binder (RFC 8446 §4.2.11.2): HMAC(finished_key of the binder key, `th`),
+    /// where `th` is the hash of the truncated ClientHello (after any HRR transcript).
+    /// Any stage may ask: the early secret never changes.
+    pub fn binder(&self, th: &[u8], external: bool) -> Result<Vec<u8>, KdfError> {
+        let h = self.suite.hash;
+        let label: &[u8] = if external {
+            b"ext binder"
+        } else {
+            b"res binder"
+        };
+        let binder_key = derive_secret(h, &self.early_secret, label, &self.empty_hash())?;
+        let finished_key = hkdf_expand_label(h, &binder_key, b"finished", b"", h.output_len())?;
+        Ok(hmac(h, &finished_key, th))
+    }
+}
+
+/// The PSK a ticket stands for (RFC 8446 §4.6.1):
+/// HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length).
+pub fn tls13_resumption_psk(
+    suite: &Suite,
+    resumption_master_secret: &[u8],
+    ticket_nonce: &[u8],
+) -> Result<Vec<u8>, KdfError> {
+    if suite.version != Version::Tls13 {
+        return Err(KdfError::Version("a TLS 1.3 suite is needed"));
+    }
+    hkdf_expand_label(
+        suite.hash,
+        resumption_master_secret,
+        b"resumption",
+        ticket_nonce,
+        suite.hash.output_len(),
+    )
 }
 
 #[cfg(test)]
@@ -354,6 +388,31 @@ mod tests {
         ks.application_stage(&[0; 32]).unwrap();
         assert!(ks.application_stage(&[0; 32]).is_err());
         assert!(ks.resumption_master_secret(&[0; 32]).is_ok());
+    }
+
+    #[test]
+    fn rfc8448_resumption_psk_and_binder() {
+        let suite = by_name("TLS_AES_128_GCM_SHA256").unwrap();
+        let rms = unhex("7df235f2031d2a051287d02b0241b0bfdaf86cc856231f2d5aba46c434ec196c");
+        let psk = tls13_resumption_psk(suite, &rms, &[0, 0]).unwrap();
+        assert_eq!(
+            psk,
+            unhex("4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1c4f3")
+        );
+        let ks = KeySchedule::new(suite, Some(&psk)).unwrap();
+        assert_eq!(
+            ks.early_secret,
+            unhex("9b2188e9b2fc6d64d71dc329900e20bb41915000f678aa839cbb797cb7d8332c")
+        );
+        let th = unhex("63224b2e4573f2d3454ca84b9d009a04f6be9e05711a8396473aefa01e924a14");
+        assert_eq!(
+            ks.binder(&th, false).unwrap(),
+            unhex("3add4fb2d8fdf822a0ca3cf7678ef5e88dae990141c5924d57bb6fa31b9e5f9d")
+        );
+        assert_ne!(
+            ks.binder(&th, true).unwrap(),
+            ks.binder(&th, false).unwrap()
+        );
     }
 
     #[test]

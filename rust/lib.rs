@@ -15,7 +15,8 @@ use py::args::GIL_THRESHOLD;
 use py::kdf::{
     derive_secret, hkdf_expand, hkdf_expand_label, hkdf_extract, hmac,
     tls12_extended_master_secret, tls12_key_block, tls12_master_secret, tls12_prf,
-    tls12_verify_data, tls13_next_secret, tls13_traffic_keys, tls13_verify_data,
+    tls12_verify_data, tls13_next_secret, tls13_resumption_psk, tls13_traffic_keys,
+    tls13_verify_data,
 };
 
 /// What the core was built with: crate versions, profile and target features.
@@ -49,6 +50,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tls13_traffic_keys, m)?)?;
     m.add_function(wrap_pyfunction!(tls13_next_secret, m)?)?;
     m.add_function(wrap_pyfunction!(tls13_verify_data, m)?)?;
+    m.add_function(wrap_pyfunction!(tls13_resumption_psk, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
     m.add_class::<py::schedule::KeySchedule>()?;
     m.add_class::<py::schedule::Tls13Stage>()?;

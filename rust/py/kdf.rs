@@ -228,3 +228,21 @@ pub fn tls13_verify_data<'py>(
         ),
     ))
 }
+
+/// The PSK of a ticket: HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length).
+#[pyfunction]
+pub fn tls13_resumption_psk<'py>(
+    py: Python<'py>,
+    suite: &Bound<'py, PyAny>,
+    resumption_master_secret: CBuf,
+    ticket_nonce: CBuf,
+) -> PyResult<Bound<'py, PyBytes>> {
+    Ok(bytes(
+        py,
+        &kdf::tls13_resumption_psk(
+            suite_arg(suite)?,
+            resumption_master_secret.as_bytes(),
+            ticket_nonce.as_bytes(),
+        )?,
+    ))
+}

@@ -105,6 +105,20 @@ impl KeySchedule {
         ))
     }
 
+    /// The PSK binder of RFC 8446 §4.2.11.2 over the truncated ClientHello's hash.
+    #[pyo3(signature = (transcript_hash, external=false))]
+    fn binder<'py>(
+        &self,
+        py: Python<'py>,
+        transcript_hash: CBuf,
+        external: bool,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        Ok(bytes(
+            py,
+            &self.inner.binder(transcript_hash.as_bytes(), external)?,
+        ))
+    }
+
     fn resumption_master_secret<'py>(
         &self,
         py: Python<'py>,

@@ -123,6 +123,17 @@ class Kdf:
     def tls13_verify_data(self, hash: str, finished_key: Buffer, transcript_hash: Buffer) -> bytes:
         return self.hmac(check_hash(hash), finished_key, transcript_hash)
 
+    def tls13_resumption_psk(
+        self, suite: SuiteName, resumption_master_secret: Buffer, ticket_nonce: Buffer
+    ) -> bytes:
+        """The PSK a ticket stands for, RFC 8446 §4.6.1."""
+        s = get_suite(suite)
+        if s.version != 0x0304:
+            raise ValueError("a TLS 1.3 suite is needed")
+        return self.hkdf_expand_label(
+            s.hash, resumption_master_secret, b"resumption", ticket_nonce, HASH_LEN[s.hash]
+        )
+
     def stage(
         self, suite: Suite, secret: bytes, labels: tuple[bytes, bytes], th: Buffer
     ) -> Tls13Stage:
@@ -199,3 +210,11 @@ class KeySchedule:
 
     def resumption_master_secret(self, transcript_hash: Buffer) -> bytes:
         return self._from_master(b"res master", transcript_hash)
+
+    def binder(self, transcript_hash: Buffer, external: bool = False) -> bytes:
+        """The PSK binder (RFC 8446 §4.2.11.2) over the truncated ClientHello's hash."""
+        h = self._suite.hash
+        label = b"ext binder" if external else b"res binder"
+        binder_key = self.kdf.derive_secret(h, self.early_secret, label, self._empty_hash)
+        finished_key = self.kdf.hkdf_expand_label(h, binder_key, b"finished", b"", HASH_LEN[h])
+        return self.kdf.hmac(h, finished_key, transcript_hash)

@@ -15,6 +15,7 @@ from tlsbench._core import (
     tls12_prf,
     tls12_verify_data,
     tls13_next_secret,
+    tls13_resumption_psk,
     tls13_traffic_keys,
     tls13_verify_data,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "tls12_prf",
     "tls12_verify_data",
     "tls13_next_secret",
+    "tls13_resumption_psk",
     "tls13_traffic_keys",
     "tls13_verify_data",
 ]
