@@ -10,7 +10,6 @@ imports either side's package.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 import threading
@@ -23,7 +22,7 @@ from tlsbench.crypto import get_provider
 from tlsbench.crypto.base import AeadCipher, Provider
 from tlsbench.errors import TlsError
 
-from .constants import SUITE_HASH, CipherSuite
+from .constants import CipherSuite
 
 TICKET_LIFETIME = 7200
 """Seconds a ticket or cached session is good for (two hours, OpenSSL's default)."""
@@ -123,22 +122,15 @@ class ServerSession:
 def resumption_psk(
     crypto: Provider, suite: CipherSuite, resumption_master_secret: bytes, nonce: bytes
 ) -> bytes:
-    """§4.6.1: HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length)."""
-    hash_name = SUITE_HASH[suite]
-    secret = resumption_master_secret
-    return crypto.hkdf_expand_label(hash_name, secret, b"resumption", nonce, len(secret))
+    """§4.6.1: the PSK a ticket stands for, from the provider."""
+    return crypto.tls13_resumption_psk(int(suite), resumption_master_secret, nonce)
 
 
 def resumption_binder(
     crypto: Provider, suite: CipherSuite, psk: bytes, transcript_hash: bytes
 ) -> bytes:
-    """§4.2.11.2: HMAC(finished key of Derive-Secret(early, "res binder", ""), hash)."""
-    hash_name = SUITE_HASH[suite]
-    early = crypto.KeySchedule(int(suite), psk=psk).early_secret
-    empty = hashlib.new(hash_name).digest()
-    binder_key = crypto.derive_secret(hash_name, early, b"res binder", empty)
-    finished_key = crypto.hkdf_expand_label(hash_name, binder_key, b"finished", b"", len(empty))
-    return crypto.tls13_verify_data(hash_name, finished_key, transcript_hash)
+    """§4.2.11.2: the resumption binder over ``transcript_hash``, from the provider."""
+    return crypto.KeySchedule(int(suite), psk=psk).binder(transcript_hash)
 
 
 class TicketKeys:
