@@ -75,6 +75,15 @@ class ServerConfig:
     client_ca_file: Path | str | None = None
     """PEM CA(s) a client certificate must chain to (needed unless client_auth is none)."""
 
+    def __post_init__(self) -> None:
+        """Refuse a client_auth the server could not honour (ValueError)."""
+        if self.client_auth not in ("none", "optional", "require"):
+            raise ValueError(
+                f"client_auth must be none, optional or require, not {self.client_auth!r}"
+            )
+        if self.client_auth != "none" and self.client_ca_file is None:
+            raise ValueError(f"client_auth={self.client_auth!r} needs client_ca_file")
+
     @functools.cached_property
     def certificates(self) -> tuple[ServerCertificate, ...]:
         """Every certificate, the main one first (made once per config)."""
