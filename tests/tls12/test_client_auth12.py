@@ -3,12 +3,14 @@ provider, and ServerConfig/``tlsbench serve`` refusing client_auth without a CA.
 
 from __future__ import annotations
 
+import socket
+import ssl
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tls_peers import alerts, closed, pump
+from tls_peers import PeerThread, alerts, closed, listener, openssl_client, openssl_server, pump
 
 from tlsbench.cli import main as cli
 from tlsbench.tls import (
@@ -26,6 +28,7 @@ from tlsbench.tls.certs import (
     write_credentials,
 )
 from tlsbench.tls.constants import TLS12
+from tlsbench.tls.driver import accept, connect
 from tlsbench.tls.events import Event
 
 PROVIDERS = ("rust", "python", "cryptography")
@@ -106,6 +109,121 @@ def test_unknown_ca_is_unknown_ca(
     client_events, server_events = pump(c, s)
     assert closed(server_events).error == AlertDescription.UNKNOWN_CA
     assert alerts(client_events) == [AlertDescription.UNKNOWN_CA]
+
+
+# -- real peers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_our_client_certificate_at_openssl_server(
+    credentials: dict[str, CredentialFiles], provider: str, kind: str
+) -> None:
+    """``s_server -tls1_2 -Verify 1`` checks our chain and CertificateVerify."""
+    files = credentials[kind]
+    extra = ["-Verify", "1", "-CAfile", str(files.ca_file)]
+    with openssl_server(files.cert_file, files.key_file, extra, quiet=False, version="-tls1_2") as (
+        srv,
+        port,
+    ):
+        stream = connect("127.0.0.1", port, _client(files, provider))
+        stream.send(b"mutual\n")
+        assert srv.stdout.wait_contains(b"mutual\n"), srv.output()
+        stream.close()
+    assert "verify return:1" in srv.stderr.text() + srv.stdout.text(), srv.output()
+    assert "Client certificate" in srv.stdout.text(), srv.output()
+
+
+def test_no_certificate_at_openssl_server_is_its_alert(
+    credentials: dict[str, CredentialFiles],
+) -> None:
+    """Without a certificate ``s_server -tls1_2 -Verify 1`` ends with an alert, no hang."""
+    files = credentials["ecdsa-p256"]
+    extra = ["-Verify", "1", "-CAfile", str(files.ca_file)]
+    with openssl_server(files.cert_file, files.key_file, extra, version="-tls1_2") as (_, port):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            conn = ClientConnection(_client(files, "cryptography", with_cert=False))
+            events: list[Event] = []
+            while not conn.closed:
+                out = conn.data_to_send()
+                if out:
+                    sock.sendall(out)
+                events += conn.receive_data(sock.recv(65536))
+    assert alerts(events) == [AlertDescription.HANDSHAKE_FAILURE], events
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_openssl_client_certificate_at_our_server(
+    credentials: dict[str, CredentialFiles], provider: str, kind: str
+) -> None:
+    """``s_client -tls1_2 -cert -key`` against our server with client_auth=require."""
+    files = credentials[kind]
+    config = _server(files, provider, "require")
+    with listener() as sock:
+        extra = ["-cert", str(files.cert_file), "-key", str(files.key_file)]
+        extra += ["-CAfile", str(files.ca_file), "-servername", "localhost"]
+        with openssl_client(sock.getsockname()[1], extra, version="-tls1_2") as client:
+            stream = accept(sock, config)
+            assert stream.handshake is not None
+            leaf = load_certificate_chain(files.cert_file)[0]
+            assert stream.handshake.peer_certificates[0] == leaf
+            client.write(b"from s_client\n")
+            assert stream.recv_exactly(14) == b"from s_client\n"
+            stream.close()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_python_ssl_cert_required_server(
+    credentials: dict[str, CredentialFiles], provider: str
+) -> None:
+    files = credentials["rsa2048"]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(str(files.cert_file), str(files.key_file))
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(str(files.ca_file))
+    with listener() as sock:
+
+        def run() -> str:
+            raw, _ = sock.accept()
+            with ctx.wrap_socket(raw, server_side=True) as s:
+                assert s.recv(1) == b"x"
+                peer = s.getpeercert()
+                s.sendall(b"y")
+                return str(peer["subject"])
+
+        peer = PeerThread(run)
+        stream = connect("127.0.0.1", sock.getsockname()[1], _client(files, provider))
+        stream.send(b"x")
+        assert stream.recv_exactly(1) == b"y"
+        stream.close()
+        assert "localhost" in peer.outcome()
+
+
+def test_python_ssl_client_certificate_at_our_server(
+    credentials: dict[str, CredentialFiles],
+) -> None:
+    files = credentials["ecdsa-p256"]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_verify_locations(str(files.ca_file))
+    ctx.load_cert_chain(str(files.cert_file), str(files.key_file))
+    with listener() as sock:
+
+        def run() -> str:
+            with socket.create_connection(sock.getsockname(), timeout=10) as raw:
+                with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                    s.sendall(b"x")
+                    return str(s.version())
+
+        peer = PeerThread(run)
+        stream = accept(sock, _server(files, "cryptography", "require"))
+        assert stream.handshake is not None
+        assert stream.handshake.peer_certificates[0] == load_certificate_chain(files.cert_file)[0]
+        assert stream.recv_exactly(1) == b"x"
+        stream.close()
+        assert peer.outcome() == "TLSv1.2"
 
 
 # -- configuration -----------------------------------------------------------------------
