@@ -47,3 +47,34 @@ impl<'a, 'py> FromPyObject<'a, 'py> for CBuf<'a, 'py> {
         Ok(CBuf::Buffer(buf))
     }
 }
+
+/// A writable, C-contiguous caller buffer (bytearray, memoryview slice...): held for
+/// as long as `self` lives, so its exporter cannot be resized meanwhile.
+pub struct WBuf(PyBuffer<u8>);
+
+impl WBuf {
+    #[allow(clippy::mut_from_ref)]
+    pub fn as_mut(&mut self) -> &mut [u8] {
+        // SAFETY: checked writable and C-contiguous; the held buffer pins its memory,
+        // and `&mut self` keeps this the only Rust view of it.
+        unsafe { std::slice::from_raw_parts_mut(self.0.buf_ptr() as *mut u8, self.0.len_bytes()) }
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for WBuf {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let buf = PyBuffer::<u8>::get(&obj)
+            .map_err(|_| PyTypeError::new_err("a writable bytes-like object is required"))?;
+        if buf.readonly() {
+            return Err(PyTypeError::new_err(
+                "a writable bytes-like object is required, not a read-only buffer",
+            ));
+        }
+        if !buf.is_c_contiguous() {
+            return Err(PyTypeError::new_err("a C-contiguous buffer is required"));
+        }
+        Ok(WBuf(buf))
+    }
+}

@@ -5,8 +5,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
 use super::args::{bytes, suite_arg, version_arg, GIL_THRESHOLD};
-use super::buffers::CBuf;
+use super::buffers::{CBuf, WBuf};
 use crate::record::{self, RecordProtector, HEADER_LEN, MAX_PLAINTEXT};
+use crate::suites::Version;
 
 /// One direction of a protected connection: seals or opens whole records and
 /// keeps the sequence number.
@@ -18,6 +19,38 @@ pub struct RecordCipher {
 
 fn chunks(data: &[u8], max_fragment: usize) -> std::slice::Chunks<'_, u8> {
     data.chunks(max_fragment)
+}
+
+fn check_fragment(max_fragment: usize) -> PyResult<()> {
+    if !(1..=MAX_PLAINTEXT).contains(&max_fragment) {
+        return Err(PyValueError::new_err(
+            "max_fragment must be between 1 and 16384",
+        ));
+    }
+    Ok(())
+}
+
+fn too_small(need: usize, have: usize) -> PyErr {
+    PyValueError::new_err(format!(
+        "output buffer too small: {need} bytes needed, {have} given"
+    ))
+}
+
+/// Seal `data` in records of at most `max_fragment` bytes into `out` (exactly the total).
+fn seal_chunks(
+    inner: &mut RecordProtector,
+    content_type: u8,
+    data: &[u8],
+    max_fragment: usize,
+    out: &mut [u8],
+) -> Result<(), record::RecordError> {
+    let mut at = 0;
+    for c in chunks(data, max_fragment) {
+        let n = inner.sealed_len(c.len(), 0);
+        inner.seal_into(content_type, c, 0, &mut out[at..at + n])?;
+        at += n;
+    }
+    Ok(())
 }
 
 #[pymethods]
@@ -122,16 +155,9 @@ impl RecordCipher {
         let total: usize = chunks(data, max_fragment)
             .map(|c| inner.sealed_len(c.len(), 0))
             .sum();
-        let work =
-            |inner: &mut RecordProtector, out: &mut [u8]| -> Result<(), record::RecordError> {
-                let mut at = 0;
-                for c in chunks(data, max_fragment) {
-                    let n = inner.sealed_len(c.len(), 0);
-                    inner.seal_into(content_type, c, 0, &mut out[at..at + n])?;
-                    at += n;
-                }
-                Ok(())
-            };
+        let work = |inner: &mut RecordProtector, out: &mut [u8]| {
+            seal_chunks(inner, content_type, data, max_fragment, out)
+        };
         PyBytes::new_with(py, total, |out| {
             if data.len() >= GIL_THRESHOLD {
                 py.detach(|| work(inner, out))?;
@@ -160,5 +186,146 @@ impl RecordCipher {
             out.append((t, bytes(py, &scratch[..n])))?;
         }
         Ok(out)
+    }
+
+    /// Bytes `seal_many(content_type, b"\0" * length, max_fragment)` (or `seal` with
+    /// `padding`, for one record) produces: the size of the buffer `*_into` needs.
+    #[pyo3(signature = (length, max_fragment=16384, padding=0))]
+    fn sealed_size(&self, length: usize, max_fragment: usize, padding: usize) -> PyResult<usize> {
+        check_fragment(max_fragment)?;
+        let full = length / max_fragment;
+        let rest = length % max_fragment;
+        let mut n = full * self.inner.sealed_len(max_fragment, 0);
+        if rest > 0 {
+            n += self.inner.sealed_len(rest, 0);
+        }
+        if padding > 0 {
+            n = self.inner.sealed_len(length, padding);
+        }
+        Ok(n)
+    }
+
+    /// Seal `data` into one record written at the start of `out`; returns bytes written.
+    #[pyo3(signature = (content_type, data, out, padding=0))]
+    fn seal_into(
+        &mut self,
+        py: Python<'_>,
+        content_type: u8,
+        data: CBuf,
+        mut out: WBuf,
+        padding: usize,
+    ) -> PyResult<usize> {
+        let data = data.as_bytes();
+        let out = out.as_mut();
+        let inner = &mut self.inner;
+        let len = inner.sealed_len(data.len(), padding);
+        if out.len() < len {
+            return Err(too_small(len, out.len()));
+        }
+        let out = &mut out[..len];
+        if data.len() >= GIL_THRESHOLD {
+            py.detach(|| inner.seal_into(content_type, data, padding, out))?;
+        } else {
+            inner.seal_into(content_type, data, padding, out)?;
+        }
+        Ok(len)
+    }
+
+    /// `seal_many` written at the start of `out`; returns bytes written.
+    #[pyo3(signature = (content_type, data, out, max_fragment=16384))]
+    fn seal_many_into(
+        &mut self,
+        py: Python<'_>,
+        content_type: u8,
+        data: CBuf,
+        mut out: WBuf,
+        max_fragment: usize,
+    ) -> PyResult<usize> {
+        check_fragment(max_fragment)?;
+        let data = data.as_bytes();
+        let out = out.as_mut();
+        let inner = &mut self.inner;
+        let total: usize = chunks(data, max_fragment)
+            .map(|c| inner.sealed_len(c.len(), 0))
+            .sum();
+        if out.len() < total {
+            return Err(too_small(total, out.len()));
+        }
+        let out = &mut out[..total];
+        if data.len() >= GIL_THRESHOLD {
+            py.detach(|| seal_chunks(inner, content_type, data, max_fragment, out))?;
+        } else {
+            seal_chunks(inner, content_type, data, max_fragment, out)?;
+        }
+        Ok(total)
+    }
+
+    /// Open one whole record, its plaintext written at the start of `out`:
+    /// (content type, plaintext length). `out` needs the record's length less its overhead
+    /// (plus one in TLS 1.3, for the type byte and any padding).
+    fn open_into(&mut self, py: Python<'_>, record: CBuf, mut out: WBuf) -> PyResult<(u8, usize)> {
+        let record = record.as_bytes();
+        let out = out.as_mut();
+        let need = self.cipher_len(record)?;
+        if out.len() < need {
+            return Err(too_small(need, out.len()));
+        }
+        let inner = &mut self.inner;
+        let r = if record.len() >= GIL_THRESHOLD {
+            py.detach(|| inner.open_into(record, out))?
+        } else {
+            inner.open_into(record, out)?
+        };
+        Ok(r)
+    }
+
+    /// Open a buffer of whole records, their plaintexts packed one after another into
+    /// `out`: [(content type, offset, length), ...].
+    fn open_many_into(
+        &mut self,
+        py: Python<'_>,
+        records: CBuf,
+        mut out: WBuf,
+    ) -> PyResult<Vec<(u8, usize, usize)>> {
+        let buf = records.as_bytes();
+        let out = out.as_mut();
+        // Each TLS 1.3 plaintext is at least a byte shorter than its ciphertext (the type
+        // byte), and the next is packed over that byte: one spare byte covers the last.
+        let v13 = usize::from(self.inner.version == Version::Tls13);
+        let (mut need, mut count) = (0usize, 0usize);
+        for rec in record::split_records(buf) {
+            need += self.cipher_len(rec?)?;
+            count += 1;
+        }
+        let need = need - v13 * count.saturating_sub(1);
+        if out.len() < need {
+            return Err(too_small(need, out.len()));
+        }
+        let inner = &mut self.inner;
+        let mut work = |inner: &mut RecordProtector| -> Result<_, record::RecordError> {
+            let mut res = Vec::new();
+            let mut at = 0;
+            for rec in record::split_records(buf) {
+                let (t, n) = inner.open_into(rec?, &mut out[at..])?;
+                res.push((t, at, n));
+                at += n;
+            }
+            Ok(res)
+        };
+        let res = if buf.len() >= GIL_THRESHOLD {
+            py.detach(|| work(inner))?
+        } else {
+            work(inner)?
+        };
+        Ok(res)
+    }
+}
+
+impl RecordCipher {
+    /// Bytes `open_into` writes for `record` before it strips the type and padding.
+    fn cipher_len(&self, record: &[u8]) -> PyResult<usize> {
+        let (_, len) = RecordProtector::record_len(record)?;
+        let v13 = usize::from(self.inner.version == Version::Tls13);
+        Ok(len.saturating_sub(self.inner.overhead() - v13))
     }
 }

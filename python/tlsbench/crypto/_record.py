@@ -169,3 +169,85 @@ class RecordCipher:
             out.append(self.open(view[at:end]))
             at = end
         return out
+
+    def sealed_size(self, length: int, max_fragment: int = MAX_PLAINTEXT, padding: int = 0) -> int:
+        """Bytes ``seal_many`` (or ``seal`` with ``padding``) writes for ``length`` bytes."""
+        if not 1 <= max_fragment <= MAX_PLAINTEXT:
+            raise ValueError("max_fragment must be between 1 and 16384")
+        if padding:
+            return length + padding + self.overhead
+        full, rest = divmod(length, max_fragment)
+        return full * (max_fragment + self.overhead) + (rest + self.overhead if rest else 0)
+
+    def seal_into(self, content_type: int, data: Buffer, out: Buffer, padding: int = 0) -> int:
+        """Seal one record into the start of ``out``; returns bytes written."""
+        dst = _writable(out)
+        need = len(data) + padding + self.overhead
+        if len(dst) < need:
+            raise ValueError(f"output buffer too small: {need} bytes needed, {len(dst)} given")
+        rec = self.seal(content_type, data, padding)
+        dst[: len(rec)] = rec
+        return len(rec)
+
+    def seal_many_into(
+        self, content_type: int, data: Buffer, out: Buffer, max_fragment: int = MAX_PLAINTEXT
+    ) -> int:
+        """``seal_many`` written into the start of ``out``; returns bytes written."""
+        dst = _writable(out)
+        need = self.sealed_size(len(memoryview(data).cast("B")), max_fragment)
+        if len(dst) < need:
+            raise ValueError(f"output buffer too small: {need} bytes needed, {len(dst)} given")
+        sealed = self.seal_many(content_type, data, max_fragment)
+        dst[: len(sealed)] = sealed
+        return len(sealed)
+
+    def _cipher_len(self, record: memoryview) -> int:
+        if len(record) < HEADER_LEN:
+            raise TruncatedRecord("record shorter than its header")
+        length = int.from_bytes(record[3:5], "big")
+        if length > MAX_CIPHERTEXT:
+            raise RecordOverflow("ciphertext longer than 2^14 + 256 bytes")
+        if len(record) < HEADER_LEN + length:
+            raise TruncatedRecord("record shorter than its header says")
+        return max(0, length - (self.overhead - HEADER_LEN - (1 if self._v13 else 0)))
+
+    def open_into(self, record: Buffer, out: Buffer) -> tuple[int, int]:
+        """Open one record, its plaintext written at the start of ``out``: (type, length)."""
+        dst = _writable(out)
+        need = self._cipher_len(memoryview(record).cast("B"))
+        if len(dst) < need:
+            raise ValueError(f"output buffer too small: {need} bytes needed, {len(dst)} given")
+        t, plain = self.open(record)
+        dst[: len(plain)] = plain
+        return t, len(plain)
+
+    def open_many_into(self, records: Buffer, out: Buffer) -> list[tuple[int, int, int]]:
+        """Open whole records, plaintexts packed into ``out``: [(type, offset, length), ...]."""
+        dst = _writable(out)
+        view = memoryview(records).cast("B")
+        need = at = count = 0
+        while at < len(view):
+            need += self._cipher_len(view[at:])
+            at += HEADER_LEN + int.from_bytes(view[at + 3 : at + 5], "big")
+            count += 1
+        # A TLS 1.3 plaintext drops its type byte; the next one is packed over it.
+        if self._v13 and count:
+            need -= count - 1
+        if len(dst) < need:
+            raise ValueError(f"output buffer too small: {need} bytes needed, {len(dst)} given")
+        res = []
+        at = 0
+        for t, plain in self.open_many(records):
+            dst[at : at + len(plain)] = plain
+            res.append((t, at, len(plain)))
+            at += len(plain)
+        return res
+
+
+def _writable(out: Buffer) -> memoryview:
+    view = memoryview(out)
+    if view.readonly:
+        raise TypeError("a writable bytes-like object is required, not a read-only buffer")
+    if not view.c_contiguous:
+        raise TypeError("a C-contiguous buffer is required")
+    return view.cast("B")

@@ -1,0 +1,114 @@
+"""The *_into record calls write into caller buffers and give exactly what seal/seal_many/
+open/open_many give, on every provider; bad buffers fail before the sequence moves."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tlsbench.crypto import PROVIDERS, Provider, get_provider
+from tlsbench.crypto.base import RecordCipher
+from tlsbench.crypto.suites import SUITES, Suite
+from tlsbench.errors import BadRecordMac
+
+settings.register_profile(
+    "tlsbench-into", max_examples=25, deadline=None, derandomize=bool(os.environ.get("CI"))
+)
+settings.load_profile("tlsbench-into")
+
+ALL = [get_provider(n) for n in PROVIDERS]
+suites = st.sampled_from(SUITES)
+keys = st.binary(min_size=32, max_size=32)
+ivs = st.binary(min_size=12, max_size=12)
+# 0, 1, one full record, one past it, several records.
+sizes = st.sampled_from([0, 1, 16384, 16385, 40000]) | st.integers(0, 3000)
+
+
+def pair(suite: Suite, key: bytes, iv: bytes, p: Provider) -> tuple[RecordCipher, RecordCipher]:
+    args = (suite.version, suite.code, key[: suite.key_len], iv[: suite.iv_len])
+    return p.RecordCipher(*args), p.RecordCipher(*args)
+
+
+@given(suites, keys, ivs, sizes, st.integers(1, 16384), st.integers(0, 7))
+def test_seal_many_into_equals_seal_many(
+    suite: Suite, key: bytes, iv: bytes, n: int, frag: int, at: int
+) -> None:
+    data = os.urandom(n)
+    for p in ALL:
+        a, _ = pair(suite, key, iv, p)
+        b, rx = pair(suite, key, iv, p)
+        want = a.seal_many(23, data, max_fragment=frag)
+        assert b.sealed_size(n, frag) == len(want)
+        buf = bytearray(at + len(want) + 3)
+        wrote = b.seal_many_into(23, data, memoryview(buf)[at:], max_fragment=frag)
+        assert wrote == len(want) and bytes(buf[at : at + wrote]) == want
+        assert a.sequence == b.sequence
+        plain = bytearray(n + 1)
+        opened = rx.open_many_into(buf[at : at + wrote], plain)
+        assert [(t, ln) for t, _, ln in opened] == [
+            (t, len(d)) for t, d in a_open(suite, key, iv, p, want)
+        ]
+        assert bytes(plain[:n]) == data
+        assert [o for _, o, _ in opened] == sorted(o for _, o, _ in opened)
+
+
+def a_open(
+    suite: Suite, key: bytes, iv: bytes, p: Provider, recs: bytes
+) -> list[tuple[int, bytes]]:
+    return pair(suite, key, iv, p)[1].open_many(recs)
+
+
+@given(suites, keys, ivs, st.sampled_from([0, 1, 100, 16383, 16384]), st.integers(0, 30))
+def test_seal_into_open_into_equal_seal_open(
+    suite: Suite, key: bytes, iv: bytes, n: int, pad: int
+) -> None:
+    data = os.urandom(n)
+    if suite.version == 0x0303:
+        pad = 0
+    pad = min(pad, 16384 - n)
+    for p in ALL:
+        a, ra = pair(suite, key, iv, p)
+        b, rb = pair(suite, key, iv, p)
+        want = a.seal(22, data, padding=pad)
+        buf = bytearray(len(want))
+        assert n + pad + b.overhead == len(want)
+        assert b.seal_into(22, data, buf, padding=pad) == len(want)
+        assert bytes(buf) == want
+        plain = bytearray(len(want))
+        t, ln = rb.open_into(want, memoryview(plain)[1:])
+        assert (t, bytes(plain[1 : 1 + ln])) == ra.open(want) == (22, data)
+        assert ra.sequence == rb.sequence == 1
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+@pytest.mark.parametrize("suite", SUITES, ids=lambda s: s.name)
+def test_bad_buffers_leave_the_sequence(name: str, suite: Suite) -> None:
+    tx, rx = pair(suite, bytes(32), bytes(12), get_provider(name))
+    rec = tx.seal_many(23, b"x" * 20000)
+    with pytest.raises(ValueError, match="needed"):
+        tx.seal_many_into(23, b"x" * 20000, bytearray(len(rec) - 1))
+    with pytest.raises(ValueError, match="needed"):
+        tx.seal_into(23, b"abc", bytearray(3))
+    with pytest.raises(TypeError):
+        tx.seal_into(23, b"abc", bytes(100))
+    with pytest.raises(ValueError, match="needed"):
+        rx.open_many_into(rec, bytearray(100))
+    with pytest.raises(ValueError, match="needed"):
+        rx.open_into(rec[: 5 + int.from_bytes(rec[3:5], "big")], bytearray(10))
+    with pytest.raises(TypeError):
+        rx.open_many_into(rec, b"\0" * 30000)
+    assert tx.sequence == 2 and rx.sequence == 0
+    bad = bytearray(rec)
+    bad[10] ^= 1
+    first = bytes(bad[: 5 + int.from_bytes(bad[3:5], "big")])
+    with pytest.raises(BadRecordMac):
+        rx.open_into(first, bytearray(20000))
+    with pytest.raises(BadRecordMac):
+        rx.open_many_into(bytes(bad), bytearray(30000))
+    assert rx.sequence == 0
+    out = bytearray(30000)
+    assert [(t, ln) for t, _, ln in rx.open_many_into(rec, out)] == [(23, 16384), (23, 3616)]
+    assert bytes(out[:20000]) == b"x" * 20000
