@@ -20,6 +20,7 @@ from tlsbench.tls import (
     HandshakeComplete,
     ServerConfig,
     ServerConnection,
+    signatures,
 )
 from tlsbench.tls.certs import (
     CredentialFiles,
@@ -28,7 +29,7 @@ from tlsbench.tls.certs import (
     write_credentials,
 )
 from tlsbench.tls.constants import TLS12
-from tlsbench.tls.driver import accept, connect
+from tlsbench.tls.driver import TlsConnectionError, accept, connect
 from tlsbench.tls.events import Event
 
 PROVIDERS = ("rust", "python", "cryptography")
@@ -111,6 +112,26 @@ def test_unknown_ca_is_unknown_ca(
     assert alerts(client_events) == [AlertDescription.UNKNOWN_CA]
 
 
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_certificate_verify_wrong_by_one_bit_is_decrypt_error(
+    credentials: dict[str, CredentialFiles], provider: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our client's CertificateVerify signature with its last bit flipped (§7.4.8)."""
+    real = signatures.sign_tls12
+
+    def corrupted(*args: object, **kwargs: object) -> bytes:
+        signature = real(*args, **kwargs)  # type: ignore[arg-type]
+        return signature[:-1] + bytes([signature[-1] ^ 1])
+
+    monkeypatch.setattr("tlsbench.tls.client.tls12.sign_tls12", corrupted)
+    files = credentials["ecdsa-p256"]
+    c = ClientConnection(_client(files, provider))
+    s = ServerConnection(_server(files, provider, "require"))
+    client_events, server_events = pump(c, s)
+    assert closed(server_events).error == AlertDescription.DECRYPT_ERROR
+    assert alerts(client_events) == [AlertDescription.DECRYPT_ERROR]
+
+
 # -- real peers --------------------------------------------------------------------------
 
 
@@ -173,6 +194,23 @@ def test_openssl_client_certificate_at_our_server(
             stream.close()
 
 
+def test_openssl_client_from_unknown_ca_sees_unknown_ca(
+    credentials: dict[str, CredentialFiles], other_ca: Path
+) -> None:
+    """Our require server, a CA that did not issue s_client's certificate: unknown_ca."""
+    files = credentials["ecdsa-p256"]
+    config = _server(files, "cryptography", "require", other_ca)
+    with listener() as sock:
+        extra = ["-cert", str(files.cert_file), "-key", str(files.key_file)]
+        extra += ["-CAfile", str(files.ca_file), "-servername", "localhost"]
+        with openssl_client(sock.getsockname()[1], extra, quiet=False, version="-tls1_2") as client:
+            with pytest.raises(TlsConnectionError) as raised:
+                accept(sock, config)
+            assert raised.value.alert == AlertDescription.UNKNOWN_CA, raised.value
+            assert not raised.value.by_peer
+            assert client.stderr.wait_contains(b"unknown ca"), client.output()
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_python_ssl_cert_required_server(
     credentials: dict[str, CredentialFiles], provider: str
@@ -190,6 +228,7 @@ def test_python_ssl_cert_required_server(
             with ctx.wrap_socket(raw, server_side=True) as s:
                 assert s.recv(1) == b"x"
                 peer = s.getpeercert()
+                assert peer is not None
                 s.sendall(b"y")
                 return str(peer["subject"])
 
