@@ -1,9 +1,10 @@
-//! `tlsbench._core`: TLS key derivation and record protection, for Python.
+//! `tlsbench._core`: TLS key agreement, key derivation and record protection, for Python.
 //!
-//! The logic lives in plain Rust modules (`kdf`, `record`, `suites`); the Python
+//! The logic lives in plain Rust modules (`agreement`, `kdf`, `record`, `suites`); the Python
 //! glue (argument conversion, GIL handling and result objects) is under `py/`,
 //! one module per concept. This file registers the module.
 
+pub mod agreement;
 pub mod kdf;
 mod py;
 pub mod record;
@@ -55,6 +56,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<py::schedule::KeySchedule>()?;
     m.add_class::<py::schedule::Tls13Stage>()?;
     m.add_class::<py::aead::AeadCipher>()?;
+    m.add_class::<py::agreement::KeyAgreement>()?;
     m.add_class::<py::record::RecordCipher>()?;
     Ok(())
 }

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tlsbench.crypto import Provider
 from tlsbench.tls import extensions as ext
 from tlsbench.tls.alerts import Alert, ProtocolError
 from tlsbench.tls.codec import Reader
@@ -144,17 +145,19 @@ def test_reader_vector_bounds() -> None:
     refuses(DECODE, Reader(b"\x00\x00").vector, 2, 1, 4)  # under the minimum
 
 
-def test_x25519_all_zero_and_short_shares() -> None:
-    share = KeyShare(NamedGroup.X25519)
+def test_x25519_all_zero_and_short_shares(provider: Provider) -> None:
+    crypto = provider
+    share = KeyShare(NamedGroup.X25519, crypto)
     refuses(ILLEGAL, share.exchange, bytes(32))  # a low-order point gives an all-zero secret
     refuses(ILLEGAL, share.exchange, bytes(31))
-    assert len(share.exchange(KeyShare(NamedGroup.X25519).public)) == 32
+    assert len(share.exchange(KeyShare(NamedGroup.X25519, crypto).public)) == 32
 
 
 @pytest.mark.parametrize("group", [NamedGroup.SECP256R1, NamedGroup.SECP384R1])
-def test_ec_shares(group: NamedGroup) -> None:
-    share = KeyShare(group)
-    peer = KeyShare(group)
+def test_ec_shares(group: NamedGroup, provider: Provider) -> None:
+    crypto = provider
+    share = KeyShare(group, crypto)
+    peer = KeyShare(group, crypto)
     assert share.exchange(peer.public) == peer.exchange(share.public)
     off_curve = peer.public[:-1] + bytes((peer.public[-1] ^ 1,))
     refuses(ILLEGAL, share.exchange, off_curve)

@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives import hmac as _hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
-from tlsbench.crypto import _kdf, _record
+from tlsbench.crypto import _agreement, _kdf, _record
 from tlsbench.crypto._aead import check_aead, check_nonce
 from tlsbench.crypto.base import Buffer
 from tlsbench.errors import BadRecordMac
@@ -63,5 +63,6 @@ class Provider(Kdf):
 
     NAME = "cryptography"
     AeadCipher = AeadCipher
+    KeyAgreement = _agreement.KeyAgreement
     RecordCipher = RecordCipher
     KeySchedule = KeySchedule

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac as _hmac
 
-from tlsbench.crypto import _kdf, _record
+from tlsbench.crypto import _agreement, _kdf, _record
 from tlsbench.crypto._aead import check_aead, check_nonce
 from tlsbench.crypto.base import Buffer
 from tlsbench.crypto.pure import AESGCM, ChaCha20Poly1305
@@ -57,5 +57,6 @@ class Provider(Kdf):
 
     NAME = "python"
     AeadCipher = AeadCipher
+    KeyAgreement = _agreement.KeyAgreement  # pyca's, like its signatures
     RecordCipher = RecordCipher
     KeySchedule = KeySchedule

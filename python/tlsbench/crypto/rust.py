@@ -2,6 +2,7 @@
 
 from tlsbench._core import (
     AeadCipher,
+    KeyAgreement,
     KeySchedule,
     RecordCipher,
     derive_secret,
@@ -25,6 +26,7 @@ NAME = "rust"
 __all__ = [
     "NAME",
     "AeadCipher",
+    "KeyAgreement",
     "KeySchedule",
     "RecordCipher",
     "derive_secret",

@@ -5,67 +5,34 @@ from __future__ import annotations
 
 import os
 
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from ..crypto.base import Provider
 from .alerts import ProtocolError
 from .constants import AlertDescription, NamedGroup
 
-_CURVES: dict[NamedGroup, type[ec.EllipticCurve]] = {
-    NamedGroup.SECP256R1: ec.SECP256R1,
-    NamedGroup.SECP384R1: ec.SECP384R1,
-}
-
-
-def _bad_share(message: str) -> ProtocolError:
-    return ProtocolError(AlertDescription.ILLEGAL_PARAMETER, message)
+_GROUPS = frozenset((NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1))
 
 
 class KeyShare:
-    """Our ephemeral private key for one group and its public ``key_exchange`` value."""
+    """Our ephemeral private key for one group, made by the provider's ``KeyAgreement``,
+    and its public ``key_exchange`` value."""
 
-    def __init__(self, group: NamedGroup) -> None:
-        self.group = group
-        if group == NamedGroup.X25519:
-            self._x25519: x25519.X25519PrivateKey | None = x25519.X25519PrivateKey.generate()
-            self._ec: ec.EllipticCurvePrivateKey | None = None
-            self.public = self._x25519.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        elif group in _CURVES:
-            self._x25519 = None
-            self._ec = ec.generate_private_key(_CURVES[group]())
-            # §4.2.8.2: the uncompressed point form, 0x04 || X || Y.
-            self.public = self._ec.public_key().public_bytes(
-                Encoding.X962, PublicFormat.UncompressedPoint
-            )
-        else:
+    def __init__(self, group: NamedGroup, provider: Provider) -> None:
+        if group not in _GROUPS:
             raise ValueError(f"unsupported group {group!r}")
+        self.group = group
+        self._key = provider.KeyAgreement(int(group))
+        self.public = self._key.public
 
     def exchange(self, peer_public: bytes) -> bytes:
-        """The shared secret with the peer's value; a malformed value is illegal_parameter."""
-        if self._x25519 is not None:
-            # §4.2.8.2 / RFC 7748 §6.1: 32 bytes, and an all-zero result is refused (§7.4.2).
-            if len(peer_public) != 32:
-                raise _bad_share("x25519 share is not 32 bytes")
-            try:
-                shared = self._x25519.exchange(
-                    x25519.X25519PublicKey.from_public_bytes(peer_public)
-                )
-            except ValueError:
-                raise _bad_share("x25519 share gives an all-zero secret") from None
-            if not any(shared):
-                raise _bad_share("x25519 share gives an all-zero secret")
-            return shared
-        assert self._ec is not None
-        curve = _CURVES[self.group]()
-        size = (curve.key_size + 7) // 8
-        if len(peer_public) != 1 + 2 * size or peer_public[0] != 4:
-            raise _bad_share("EC share is not an uncompressed point")
+        """The shared secret with the peer's value; a malformed value is illegal_parameter
+        (§4.2.8.2: x25519's 32 bytes, else an uncompressed point on the curve; §7.4.2:
+        an all-zero x25519 secret is refused)."""
         try:
-            peer = ec.EllipticCurvePublicKey.from_encoded_point(curve, peer_public)
-        except ValueError:
-            raise _bad_share("EC share is not a point on the curve") from None
-        # §7.4.2: the shared secret is the x-coordinate, as ECDH returns it.
-        return self._ec.exchange(ec.ECDH(), peer)
+            return self._key.exchange(peer_public)
+        except ValueError as e:
+            raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, str(e)) from None
 
 
 PRE_MASTER_SECRET_LENGTH = 48

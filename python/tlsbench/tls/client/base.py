@@ -75,7 +75,7 @@ class ClientBase(Connection):
             if self.psk_suite_fits(session.cipher_suite):
                 self.session13 = session
         share_groups = (config.key_share_groups or config.groups[:1]) if self.offers_tls13 else ()
-        self.shares = {g: KeyShare(g) for g in share_groups}
+        self.shares = {g: KeyShare(g, self.crypto) for g in share_groups}
         self.server_name = config.server_name
         self.ccs_sent = False
         self.certificate_request: CertificateRequest | None = None

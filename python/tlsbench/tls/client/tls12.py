@@ -218,7 +218,7 @@ class ExpectServerKeyExchange(State):
         content = m12.signed_params(s.client_random, s.server_random, ske.params)
         verify_tls12(self.public_key, ske.algorithm, ske.signature, content)
         group = NamedGroup(ske.params.named_curve)
-        share = KeyShare(group)
+        share = KeyShare(group, conn.crypto)
         pre_master_secret = share.exchange(ske.params.public)  # RFC 8422 §5.10
         conn.group = group
         conn.signature_scheme = SignatureScheme(ske.algorithm)

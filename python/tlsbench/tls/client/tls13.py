@@ -176,7 +176,7 @@ def retry(conn: ClientBase, hello: ServerHello, message: Handshake) -> NamedGrou
         }:
             raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "retry request for a bad group")
         group = NamedGroup(selected)
-        conn.shares = {group: KeyShare(group)}
+        conn.shares = {group: KeyShare(group, conn.crypto)}
     elif cookie is None:
         raise ProtocolError(
             AlertDescription.ILLEGAL_PARAMETER, "retry request that changes nothing"

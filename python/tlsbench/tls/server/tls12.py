@@ -254,7 +254,7 @@ def client_hello(conn: ServerBase, hello: ClientHello, message: Handshake) -> St
     secrets.send(conn, m12.Certificate(choice.certificate.chain).encode())
     if choice.group is not None:
         assert choice.scheme is not None
-        plan.share = KeyShare(choice.group)
+        plan.share = KeyShare(choice.group, conn.crypto)
         params = m12.ServerECDHParams(int(choice.group), plan.share.public)
         content = m12.signed_params(secrets.client_random, secrets.server_random, params)
         signature = conn.server_key_exchange_signature(choice.scheme, content)

@@ -201,7 +201,7 @@ def _send_flight(
         ExtensionType.SUPPORTED_VERSIONS: ext.encode_supported_versions_server(TLS13)
     }
     if conn.group is not None and client_share is not None:
-        ours = KeyShare(conn.group)
+        ours = KeyShare(conn.group, conn.crypto)
         shared_secret = ours.exchange(client_share)
         exts[ExtensionType.KEY_SHARE] = ext.KeyShareEntry(int(conn.group), ours.public).encode()
     else:
