@@ -250,3 +250,49 @@ def test_we_resume_with_gnutls_serv(
 
 def test_openssl_is_there() -> None:
     assert Path(openssl_binary()).exists()
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_we_resume_with_python_ssl_server(
+    credentials: dict[str, CredentialFiles], provider: str, mode: str
+) -> None:
+    """Our client reconnects to a Python ``ssl`` server (one SSLContext) with its session.
+
+    OpenSSL drops a TLS 1.2 session from the server cache when the SSL object is freed
+    without having sent close_notify (``ssl_clear_bad_session``), so the server ``unwrap()``s
+    each connection; tickets need ``OP_NO_TICKET`` off, session IDs alone have it on."""
+    files = credentials["rsa2048"]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(str(files.cert_file), str(files.key_file))
+    if mode == "session-id":
+        ctx.options |= ssl.OP_NO_TICKET
+    else:
+        ctx.options &= ~ssl.OP_NO_TICKET
+    with listener() as sock:
+
+        def serve() -> list[bool]:
+            reused = []
+            for _ in range(3):
+                raw, _ = sock.accept()
+                s = ctx.wrap_socket(raw, server_side=True)
+                assert s.recv(5) == b"hello"
+                s.sendall(b"bye")
+                reused.append(s.session_reused)
+                s.unwrap().close()
+            return reused
+
+        peer = PeerThread(serve)
+        session = None
+        for step in range(3):
+            stream = connect(
+                "127.0.0.1", sock.getsockname()[1], our_client(files, provider, mode, session)
+            )
+            assert stream.handshake is not None
+            assert stream.conn.resumed == (step > 0), step  # type: ignore[attr-defined]
+            session = check_session(stream.conn.session, mode)  # type: ignore[attr-defined]
+            stream.send(b"hello")
+            assert stream.recv_exactly(3) == b"bye"
+            stream.close()
+        assert peer.outcome() == [False, True, True]
