@@ -97,6 +97,14 @@ def check_tls13_record(
     assert sealer.sequence == seq + 1
     opener = provider.RecordCipher("1.3", suite, key, iv, sequence=seq)
     assert opener.open(record) == (content_type, content)
+    # The same record through the calls that write into a caller's buffer.
+    out = bytearray(len(record))
+    sealer = provider.RecordCipher("1.3", suite, key, iv, sequence=seq)
+    assert sealer.seal_into(content_type, content, out, padding=padding) == len(record)
+    assert out == record
+    opener = provider.RecordCipher("1.3", suite, key, iv, sequence=seq)
+    assert opener.open_into(record, out) == (content_type, len(content))
+    assert out[: len(content)] == content
 
 
 def test_rfc8448_records(provider: Provider) -> None:
