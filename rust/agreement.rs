@@ -132,7 +132,7 @@ impl KeyPair {
             _ => "EC share is not a point on the curve",
         });
         let peer = UnparsedPublicKey::new(self.group.algorithm(), peer);
-        let secret = agreement::agree(&self.private, &peer, invalid, |k| Ok(k.to_vec()))?;
+        let secret = agreement::agree(&self.private, peer, invalid, |k| Ok(k.to_vec()))?;
         // RFC 8446 §7.4.2 / RFC 7748 §6.1: an all-zero x25519 result is refused.
         if self.group == Group::X25519 && secret.iter().all(|&b| b == 0) {
             return Err(AgreementError::PeerShare(
