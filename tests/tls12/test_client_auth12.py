@@ -290,3 +290,33 @@ def test_serve_client_auth_without_ca_is_a_usage_error() -> None:
     assert result.exit_code == 2, result.output
     assert "--client-auth needs --client-ca" in result.output
     assert "Traceback" not in result.output
+
+
+def test_python_ssl_cert_required_server_refuses_none(
+    credentials: dict[str, CredentialFiles],
+) -> None:
+    """Without a certificate a ``CERT_REQUIRED`` ssl server sends an alert; we report it."""
+    files = credentials["rsa2048"]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(str(files.cert_file), str(files.key_file))
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(str(files.ca_file))
+    with listener() as sock:
+
+        def run() -> str:
+            raw, _ = sock.accept()
+            try:
+                ctx.wrap_socket(raw, server_side=True)
+            except ssl.SSLError as error:
+                return str(error.reason)
+            finally:
+                raw.close()
+            return "completed"
+
+        peer = PeerThread(run)
+        with pytest.raises(TlsConnectionError) as raised:
+            connect("127.0.0.1", sock.getsockname()[1], _client(files, "cryptography", False))
+        assert raised.value.by_peer
+        assert raised.value.alert == AlertDescription.HANDSHAKE_FAILURE, raised.value
+        assert peer.outcome() == "PEER_DID_NOT_RETURN_A_CERTIFICATE"
