@@ -525,6 +525,12 @@ def pump(client: Connection, server: Connection) -> tuple[list[Event], list[Even
             client_events += client.receive_data(to_client)
 
 
+def first_body(record: bytes) -> bytes:
+    """The body of the first handshake message in a plaintext record (a flight may
+    coalesce several messages in one record)."""
+    return record[9 : 9 + int.from_bytes(record[6:9], "big")]
+
+
 def records(data: bytes) -> list[bytes]:
     """Whole records, split by their headers."""
     out = []

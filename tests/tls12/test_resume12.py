@@ -67,14 +67,19 @@ def handshake(
 
 
 def handshake_types(flight: bytes) -> list[int]:
-    """Types of the plaintext handshake messages before a ChangeCipherSpec (one per record,
-    as our server writes them)."""
-    types = []
+    """Types of the plaintext handshake messages before a ChangeCipherSpec (our server
+    coalesces a flight, so a record may hold several)."""
+    data = bytearray()
     for record in records(flight):
         if record[0] == ContentType.CHANGE_CIPHER_SPEC:
             break
         if record[0] == ContentType.HANDSHAKE:
-            types.append(record[5])
+            data += record[5:]
+    types, at = [], 0
+    while at + 4 <= len(data):
+        types.append(data[at])
+        at += 4 + int.from_bytes(data[at + 1 : at + 4], "big")
+    assert at == len(data), "a handshake message was cut short"
     return types
 
 

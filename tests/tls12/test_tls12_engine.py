@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from tls_peers import alert_record, pump, records
+from tls_peers import alert_record, first_body, pump, records
 
 from tlsbench.tls import (
     AlertDescription,
@@ -148,7 +148,7 @@ def test_version_negotiation(
     )
     server.receive_data(client.data_to_send())
     flight = server.data_to_send()
-    hello = ServerHello.decode(records(flight)[0][9:])
+    hello = ServerHello.decode(first_body(records(flight)[0]))
     assert (hello.random[-8:] == DOWNGRADE_TLS12) is sentinel
     client_events = client.receive_data(flight)
     more_client, server_events = pump(client, server)
@@ -334,7 +334,7 @@ def test_client_requires_renegotiation_info(credentials: dict[str, CredentialFil
     client, server = make_pair(credentials)
     server.receive_data(client.data_to_send())
     hello_record = records(server.data_to_send())[0]
-    hello = ServerHello.decode(hello_record[9:])
+    hello = ServerHello.decode(first_body(hello_record))
     exts = {k: v for k, v in hello.extensions.items() if k != ExtensionType.RENEGOTIATION_INFO}
     raw = replace(hello, extensions=exts).encode()
     events = client.receive_data(bytes((22, 3, 3)) + len(raw).to_bytes(2, "big") + raw)

@@ -20,7 +20,8 @@ RSA_KX = CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256
 
 
 def _hello_body(data: bytes) -> bytes:
-    return data[5 + 4 : 5 + int.from_bytes(data[3:5], "big")]
+    """The first handshake message's body in the first record (a flight may share it)."""
+    return data[5 + 4 : 5 + 4 + int.from_bytes(data[6:9], "big")]
 
 
 def test_client_with_only_tls12_suites_sends_a_tls12_hello() -> None:

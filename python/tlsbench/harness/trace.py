@@ -337,6 +337,7 @@ def watching_transcripts() -> Iterator[None]:
         if log is None or content_type != APPLICATION_DATA:
             write(self, content_type, data)
             return
+        self.flush_handshake()  # only this data's records are counted
         at, before = time.perf_counter(), len(self._out)
         write(self, content_type, data)
         lengths = _records(self._out[before:])

@@ -71,6 +71,8 @@ class RecordLayer:
         self._provider = provider
         self._in = bytearray()
         self._out = bytearray()
+        self._handshake_out = bytearray()
+        """Handshake messages waiting to share records: §5.1 lets a flight coalesce."""
         self._read: _Direction | None = None
         self._write: _Direction | None = None
         self.legacy_version = TLS12
@@ -109,6 +111,7 @@ class RecordLayer:
         self, suite: CipherSuite, key: bytes, iv: bytes, version: int = TLS13
     ) -> None:
         """Encrypt from the next record on with (key, iv), sequence 0."""
+        self.flush_handshake()  # what was written before is sealed with the old key
         self._write = _Direction(self._provider, suite, key, iv, version)
 
     @property
@@ -117,7 +120,25 @@ class RecordLayer:
 
     # -- output --------------------------------------------------------------
     def write(self, content_type: ContentType, data: bytes) -> None:
-        """Queue ``data`` as records of ``content_type`` (fragmented, sealed if keyed)."""
+        """Queue ``data`` as records of ``content_type`` (fragmented, sealed if keyed).
+
+        Handshake messages wait until something else is written, the write key changes
+        or the output is taken, so that a flight goes out in as few records as fit.
+        """
+        if content_type == ContentType.HANDSHAKE:
+            self._handshake_out += data
+            return
+        self.flush_handshake()
+        self._emit(content_type, data)
+
+    def flush_handshake(self) -> None:
+        """Seal the handshake messages waiting, under the current write key."""
+        if self._handshake_out:
+            data = bytes(self._handshake_out)
+            self._handshake_out.clear()
+            self._emit(ContentType.HANDSHAKE, data)
+
+    def _emit(self, content_type: ContentType, data: bytes) -> None:
         if self._write is None:
             if not data:
                 raise ValueError("empty plaintext record")
@@ -133,6 +154,7 @@ class RecordLayer:
     def write_change_cipher_spec(self) -> None:
         """The dummy ChangeCipherSpec of middlebox compatibility mode (Appendix D.4)."""
         self.ccs_pending = False
+        self.flush_handshake()  # the messages before it go first
         self._header(ContentType.CHANGE_CIPHER_SPEC, 1)
         self._out += b"\x01"
 
@@ -142,6 +164,7 @@ class RecordLayer:
 
     def take_output(self) -> bytes:
         """Everything queued for the peer, once."""
+        self.flush_handshake()
         out = bytes(self._out)
         self._out.clear()
         return out
