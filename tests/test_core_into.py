@@ -112,3 +112,21 @@ def test_bad_buffers_leave_the_sequence(name: str, suite: Suite) -> None:
     out = bytearray(30000)
     assert [(t, ln) for t, _, ln in rx.open_many_into(rec, out)] == [(23, 16384), (23, 3616)]
     assert bytes(out[:20000]) == b"x" * 20000
+
+
+@pytest.mark.parametrize("p", ALL, ids=PROVIDERS)
+def test_in_place_calls_read_their_input_first(p: Provider) -> None:
+    # The same bytearray as input and output: the result is what a separate one gives.
+    suite = next(s for s in SUITES if s.name == "TLS_AES_128_GCM_SHA256")
+    a, rx = pair(suite, bytes(32), bytes(12), p)
+    b, _ = pair(suite, bytes(32), bytes(12), p)
+    data = os.urandom(40000)
+    want = a.seal_many(23, data)
+    buf = bytearray(data) + bytearray(len(want) - len(data))
+    view = memoryview(buf)
+    assert b.seal_many_into(23, view[: len(data)], buf) == len(want)
+    assert bytes(buf) == want
+    opened = rx.open_many_into(view, buf)
+    assert bytes(buf[: len(data)]) == data and sum(n for _, _, n in opened) == len(data)
+    one = bytearray(a.seal(22, b"in place"))
+    assert rx.open_into(one, one) == (22, 8) and bytes(one[:8]) == b"in place"

@@ -53,6 +53,18 @@ impl<'a, 'py> FromPyObject<'a, 'py> for CBuf<'a, 'py> {
 pub struct WBuf(PyBuffer<u8>);
 
 impl WBuf {
+    /// `input`, or a copy of it in `copy` when it shares memory with this buffer (an
+    /// in-place call): the core reads its input while it writes its output.
+    pub fn apart<'a>(&self, input: &'a [u8], copy: &'a mut Vec<u8>) -> &'a [u8] {
+        let (start, len) = (self.0.buf_ptr() as usize, self.0.len_bytes());
+        let (in_start, in_len) = (input.as_ptr() as usize, input.len());
+        if len > 0 && in_len > 0 && start < in_start + in_len && in_start < start + len {
+            copy.extend_from_slice(input);
+            return copy;
+        }
+        input
+    }
+
     #[allow(clippy::mut_from_ref)]
     pub fn as_mut(&mut self) -> &mut [u8] {
         // SAFETY: checked writable and C-contiguous; the held buffer pins its memory,

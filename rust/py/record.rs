@@ -216,6 +216,8 @@ impl RecordCipher {
         padding: usize,
     ) -> PyResult<usize> {
         let data = data.as_bytes();
+        let mut copy = Vec::new();
+        let data = out.apart(data, &mut copy);
         let out = out.as_mut();
         let inner = &mut self.inner;
         let len = inner.sealed_len(data.len(), padding);
@@ -243,6 +245,8 @@ impl RecordCipher {
     ) -> PyResult<usize> {
         check_fragment(max_fragment)?;
         let data = data.as_bytes();
+        let mut copy = Vec::new();
+        let data = out.apart(data, &mut copy);
         let out = out.as_mut();
         let inner = &mut self.inner;
         let total: usize = chunks(data, max_fragment)
@@ -265,6 +269,8 @@ impl RecordCipher {
     /// (plus one in TLS 1.3, for the type byte and any padding).
     fn open_into(&mut self, py: Python<'_>, record: CBuf, mut out: WBuf) -> PyResult<(u8, usize)> {
         let record = record.as_bytes();
+        let mut copy = Vec::new();
+        let record = out.apart(record, &mut copy);
         let out = out.as_mut();
         let need = self.cipher_len(record)?;
         if out.len() < need {
@@ -288,6 +294,8 @@ impl RecordCipher {
         mut out: WBuf,
     ) -> PyResult<Vec<(u8, usize, usize)>> {
         let buf = records.as_bytes();
+        let mut copy = Vec::new();
+        let buf = out.apart(buf, &mut copy);
         let out = out.as_mut();
         // Each TLS 1.3 plaintext is at least a byte shorter than its ciphertext (the type
         // byte), and the next is packed over that byte: one spare byte covers the last.
