@@ -146,13 +146,7 @@ impl KeyPair {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::kdf::tests::unhex;
 
     #[test]
     fn rfc7748_section_6_1() {

@@ -345,11 +345,12 @@ pub fn tls13_resumption_psk(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::suites::by_name;
 
-    fn unhex(s: &str) -> Vec<u8> {
+    /// Hex to bytes, for the vectors of every module's tests.
+    pub(crate) fn unhex(s: &str) -> Vec<u8> {
         (0..s.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
