@@ -8,6 +8,7 @@ here are shared.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import ClassVar
 
 from tlsbench.crypto.base import AeadCipher, Buffer, SuiteName, Version
@@ -155,20 +156,7 @@ class RecordCipher:
     def open_many(self, records: Buffer) -> list[tuple[int, bytes]]:
         """Open a buffer of whole records: [(content type, plaintext), ...]."""
         view = memoryview(records).cast("B")
-        out = []
-        at = 0
-        while at < len(view):
-            if len(view) - at < HEADER_LEN:
-                raise TruncatedRecord("record shorter than its header")
-            length = int.from_bytes(view[at + 3 : at + 5], "big")
-            if length > MAX_CIPHERTEXT:
-                raise RecordOverflow("ciphertext longer than 2^14 + 256 bytes")
-            end = at + HEADER_LEN + length
-            if end > len(view):
-                raise TruncatedRecord("record shorter than its header says")
-            out.append(self.open(view[at:end]))
-            at = end
-        return out
+        return [self.open(view[at:end]) for at, end in _spans(view)]
 
     def sealed_size(self, length: int, max_fragment: int = MAX_PLAINTEXT, padding: int = 0) -> int:
         """Bytes ``seal_many`` (or ``seal`` with ``padding``) writes for ``length`` bytes."""
@@ -183,8 +171,7 @@ class RecordCipher:
         """Seal one record into the start of ``out``; returns bytes written."""
         dst = _writable(out)
         need = len(data) + padding + self.overhead
-        if len(dst) < need:
-            raise ValueError(f"output buffer too small: {need} bytes needed, {len(dst)} given")
+        _check_room(dst, need)
         rec = self.seal(content_type, data, padding)
         dst[: len(rec)] = rec
         return len(rec)
@@ -195,28 +182,22 @@ class RecordCipher:
         """``seal_many`` written into the start of ``out``; returns bytes written."""
         dst = _writable(out)
         need = self.sealed_size(len(memoryview(data).cast("B")), max_fragment)
-        if len(dst) < need:
-            raise ValueError(f"output buffer too small: {need} bytes needed, {len(dst)} given")
+        _check_room(dst, need)
         sealed = self.seal_many(content_type, data, max_fragment)
         dst[: len(sealed)] = sealed
         return len(sealed)
 
-    def _cipher_len(self, record: memoryview) -> int:
-        if len(record) < HEADER_LEN:
-            raise TruncatedRecord("record shorter than its header")
-        length = int.from_bytes(record[3:5], "big")
-        if length > MAX_CIPHERTEXT:
-            raise RecordOverflow("ciphertext longer than 2^14 + 256 bytes")
-        if len(record) < HEADER_LEN + length:
-            raise TruncatedRecord("record shorter than its header says")
+    def _room(self, length: int) -> int:
+        """Most plaintext bytes a record of ``length`` ciphertext bytes can hold."""
         return max(0, length - (self.overhead - HEADER_LEN - (1 if self._v13 else 0)))
 
     def open_into(self, record: Buffer, out: Buffer) -> tuple[int, int]:
         """Open one record, its plaintext written at the start of ``out``: (type, length)."""
         dst = _writable(out)
-        need = self._cipher_len(memoryview(record).cast("B"))
-        if len(dst) < need:
-            raise ValueError(f"output buffer too small: {need} bytes needed, {len(dst)} given")
+        at, end = next(_spans(memoryview(record).cast("B")), (0, -1))
+        if end < 0:
+            raise TruncatedRecord("record shorter than its header")
+        _check_room(dst, self._room(end - at - HEADER_LEN))
         t, plain = self.open(record)
         dst[: len(plain)] = plain
         return t, len(plain)
@@ -224,17 +205,12 @@ class RecordCipher:
     def open_many_into(self, records: Buffer, out: Buffer) -> list[tuple[int, int, int]]:
         """Open whole records, plaintexts packed into ``out``: [(type, offset, length), ...]."""
         dst = _writable(out)
-        view = memoryview(records).cast("B")
-        need = at = count = 0
-        while at < len(view):
-            need += self._cipher_len(view[at:])
-            at += HEADER_LEN + int.from_bytes(view[at + 3 : at + 5], "big")
-            count += 1
+        spans = list(_spans(memoryview(records).cast("B")))
+        need = sum(self._room(end - at - HEADER_LEN) for at, end in spans)
         # A TLS 1.3 plaintext drops its type byte; the next one is packed over it.
-        if self._v13 and count:
-            need -= count - 1
-        if len(dst) < need:
-            raise ValueError(f"output buffer too small: {need} bytes needed, {len(dst)} given")
+        if self._v13 and spans:
+            need -= len(spans) - 1
+        _check_room(dst, need)
         res = []
         at = 0
         for t, plain in self.open_many(records):
@@ -251,3 +227,25 @@ def _writable(out: Buffer) -> memoryview:
     if not view.c_contiguous:
         raise TypeError("a C-contiguous buffer is required")
     return view.cast("B")
+
+
+def _check_room(dst: memoryview, need: int) -> None:
+    if len(dst) < need:
+        raise ValueError(f"output buffer too small: {need} bytes needed, {len(dst)} given")
+
+
+def _spans(view: memoryview) -> Iterator[tuple[int, int]]:
+    """(start, end) of each record in ``view``, checked as it is reached: one cut short
+    or over 2^14 + 256 bytes raises then, after the ones before it were yielded."""
+    at = 0
+    while at < len(view):
+        if len(view) - at < HEADER_LEN:
+            raise TruncatedRecord("record shorter than its header")
+        length = int.from_bytes(view[at + 3 : at + 5], "big")
+        if length > MAX_CIPHERTEXT:
+            raise RecordOverflow("ciphertext longer than 2^14 + 256 bytes")
+        end = at + HEADER_LEN + length
+        if end > len(view):
+            raise TruncatedRecord("record shorter than its header says")
+        yield at, end
+        at = end
