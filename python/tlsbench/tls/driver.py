@@ -50,7 +50,10 @@ class TlsStream:
         """Every event seen, in order (ApplicationData excepted)."""
         self.handshake: HandshakeComplete | None = None
         self.closed: ConnectionClosed | None = None
-        self._received = bytearray()
+        self._received: list[bytes] = []
+        """Application data not yet read, as the events brought it (not copied)."""
+        self._read_offset = 0
+        """How much of the first of them was read already."""
         self._socket_open = True
 
     # -- plumbing --------------------------------------------------------------
@@ -69,7 +72,8 @@ class TlsStream:
             data = b""
         for event in self.conn.receive_data(data):
             if isinstance(event, ApplicationData):
-                self._received += event.data
+                if event.data:
+                    self._received.append(event.data)
                 continue
             self.events.append(event)
             if isinstance(event, HandshakeComplete):
@@ -116,9 +120,16 @@ class TlsStream:
         """Up to ``max_bytes`` of application data; ``b""`` once the peer has closed."""
         while not self._received and self.closed is None:
             self._read_once()
-        data = bytes(self._received[:max_bytes])
-        del self._received[:max_bytes]
-        return data
+        if not self._received:
+            return b""
+        data, start = self._received[0], self._read_offset
+        end = start + max_bytes
+        if end >= len(data):  # the rest of this chunk
+            del self._received[0]
+            self._read_offset = 0
+            return data[start:] if start else data
+        self._read_offset = end
+        return data[start:end]
 
     def recv_exactly(self, size: int) -> bytes:
         """Exactly ``size`` bytes; EOFError if the peer closes first."""

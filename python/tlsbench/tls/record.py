@@ -70,7 +70,10 @@ class RecordLayer:
     def __init__(self, provider: Provider) -> None:
         self._provider = provider
         self._in = bytearray()
-        self._out = bytearray()
+        self._plain = bytearray()
+        """Where a batch of records is opened; reused, the size of the largest batch."""
+        self._out: list[bytes] = []
+        """Records queued for the peer, joined once by take_output (sealed bytes not copied)."""
         self._handshake_out = bytearray()
         """Handshake messages waiting to share records: §5.1 lets a flight coalesce."""
         self._read: _Direction | None = None
@@ -145,27 +148,30 @@ class RecordLayer:
             for start in range(0, len(data), MAX_FRAGMENT):
                 chunk = data[start : start + MAX_FRAGMENT]
                 self._header(content_type, len(chunk))
-                self._out += chunk
+                self._out.append(chunk)
             return
         if self.ccs_pending:
             self.write_change_cipher_spec()
-        self._out += self._write.cipher.seal_many(content_type, data, MAX_FRAGMENT)
+        self._out.append(self._write.cipher.seal_many(content_type, data, MAX_FRAGMENT))
 
     def write_change_cipher_spec(self) -> None:
         """The dummy ChangeCipherSpec of middlebox compatibility mode (Appendix D.4)."""
         self.ccs_pending = False
         self.flush_handshake()  # the messages before it go first
         self._header(ContentType.CHANGE_CIPHER_SPEC, 1)
-        self._out += b"\x01"
+        self._out.append(b"\x01")
 
     def _header(self, content_type: int, length: int) -> None:
-        self._out += bytes((content_type,)) + self.legacy_version.to_bytes(2, "big")
-        self._out += length.to_bytes(2, "big")
+        self._out.append(
+            bytes((content_type,))
+            + self.legacy_version.to_bytes(2, "big")
+            + length.to_bytes(2, "big")
+        )
 
     def take_output(self) -> bytes:
         """Everything queued for the peer, once."""
         self.flush_handshake()
-        out = bytes(self._out)
+        out = b"".join(self._out)  # one sealed flight or write: that object, uncopied
         self._out.clear()
         return out
 
@@ -209,34 +215,69 @@ class RecordLayer:
                 opened = self._open_batch()
                 if opened:
                     return opened
+                if opened is not None:  # empty records only: on to what follows
+                    continue
             record = bytes(self._in[: HEADER + length])
             del self._in[: HEADER + length]
             one = self._open(record)
             if one is not None:
                 return [one]
 
-    def _open_batch(self) -> list[Record]:
-        """Every whole application_data record buffered, in one call; [] to go one by one."""
-        if self._read is not None:
-            end = 0
-            count = 0
-            while True:
-                n = self._next_length(end)
-                if n is None or self._in[end] != ContentType.APPLICATION_DATA:
-                    break
-                end += HEADER + n
-                count += 1
-            if count > 1:
-                direction = self._read
-                sequence = direction.cipher.sequence
-                try:
-                    opened = direction.cipher.open_many(bytes(self._in[:end]))
-                except Exception:  # replay one by one to find where it fails
-                    direction.rewind(sequence)
+    def _batch_end(self) -> int:
+        """End of the run of whole application_data records at the buffer's start, if
+        there are two or more; else 0. A header _next_length would refuse ends the run,
+        so that the one-by-one path raises its alert."""
+        buf, size = self._in, len(self._in)
+        any_version = self.ignore_record_version
+        end = count = 0
+        while size - end >= HEADER and buf[end] == ContentType.APPLICATION_DATA:
+            length = (buf[end + 3] << 8) | buf[end + 4]
+            if length > MAX_CIPHERTEXT or (buf[end + 1] != 3 and not any_version):
+                break
+            if size - end - HEADER < length:
+                break
+            end += HEADER + length
+            count += 1
+        return end if count > 1 else 0
+
+    def _open_batch(self) -> list[Record] | None:
+        """Every whole application_data record buffered, opened in one call into a reused
+        buffer; consecutive application data comes back as one record (none for empty
+        records). None to go one by one."""
+        direction = self._read
+        end = self._batch_end() if direction is not None else 0
+        if direction is None or not end:
+            return None
+        sequence = direction.cipher.sequence
+        if len(self._plain) < end:  # the plaintexts are shorter than the records
+            self._plain = bytearray(end)
+        try:
+            with memoryview(self._in)[:end] as records:
+                spans = direction.cipher.open_many_into(records, self._plain)
+        except Exception:  # replay one by one to find where it fails
+            direction.rewind(sequence)
+            return None
+        del self._in[:end]
+        out: list[Record] = []
+        run_start = run_end = 0  # application data not yet handed out, in _plain
+        with memoryview(self._plain) as plain:
+            for content_type, offset, length in spans:
+                self._check_span(content_type, length, direction.version)
+                if content_type == ContentType.APPLICATION_DATA and offset == run_end:
+                    run_end += length
+                    continue
+                if run_end > run_start:
+                    out.append(
+                        (ContentType.APPLICATION_DATA, bytes(plain[run_start:run_end]), True)
+                    )
+                if content_type == ContentType.APPLICATION_DATA:
+                    run_start, run_end = offset, offset + length
                 else:
-                    del self._in[:end]
-                    return [self._check_inner(t, p, direction.version) for t, p in opened]
-        return []
+                    out.append((content_type, bytes(plain[offset : offset + length]), True))
+                    run_start = run_end = offset + length
+            if run_end > run_start:
+                out.append((ContentType.APPLICATION_DATA, bytes(plain[run_start:run_end]), True))
+        return out
 
     def _short(self, payload: bytes, version: int) -> None:
         """§5.2 / RFC 5246 §6.2.3.3: a ciphertext too short for its tag fails decryption."""
@@ -312,15 +353,20 @@ class RecordLayer:
         return self._check_inner(inner_type, plaintext, TLS13)
 
     def _check_inner(self, content_type: int, plaintext: bytes, version: int) -> Record:
+        self._check_span(content_type, len(plaintext), version)
+        return content_type, bytes(plaintext), True
+
+    def _check_span(self, content_type: int, length: int, version: int) -> None:
+        """An opened record's inner type and length, and the run of empty records."""
         # §5.2: the inner plaintext is at most 2^14 bytes; §5.4: a real type is required.
         # A protected TLS 1.2 ChangeCipherSpec is passed on, for the connection to refuse.
-        if len(plaintext) > MAX_FRAGMENT:
+        if length > MAX_FRAGMENT:
             raise ProtocolError(AlertDescription.RECORD_OVERFLOW, "inner plaintext too long")
         if content_type not in _TYPES or (
             content_type == ContentType.CHANGE_CIPHER_SPEC and version == TLS13
         ):
             raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, f"inner type {content_type}")
-        if not plaintext:
+        if not length:
             if content_type != ContentType.APPLICATION_DATA:
                 raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "empty protected record")
             self._empty_records += 1
@@ -331,7 +377,6 @@ class RecordLayer:
                 )
         else:
             self._empty_records = 0
-        return content_type, bytes(plaintext), True
 
 
 class HandshakeBuffer:
