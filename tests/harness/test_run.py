@@ -165,3 +165,37 @@ def test_sigint_reaps_every_child(tmp_path: Path) -> None:
     assert "interrupted" in err and "Traceback" not in err
     _gone, alive = psutil.wait_procs(children, timeout=5)
     assert not alive, f"left behind: {alive}"
+
+
+def test_plain_tcp_reference(tmp_path: Path) -> None:
+    """--impl tcp runs the workloads with no TLS, pairs only with itself, tcp only."""
+    out = tmp_path / "tcp.json"
+    r = tlsbench(
+        "run",
+        *TINY,
+        "--client-impl",
+        "tcp,rust",
+        "--server-impl",
+        "tcp",
+        "--tls",
+        "1.3",
+        "--transport",
+        "tcp,memory",
+        "--json",
+        str(out),
+    )
+    assert r.returncode == 0, r.stderr
+    by_key = {(c["client_impl"], c["transport"], c["workload"]): c for c in _cases(out)}
+    for workload in ("handshake", "bulk"):
+        plain = by_key[("tcp", "tcp", workload)]
+        assert plain["status"] == "ok" and plain["ops"] >= 1 and plain["errors"] == 0
+        mixed = by_key[("rust", "tcp", workload)]
+        assert mixed["status"] == "unsupported" and "pairs only with tcp" in str(mixed["reason"])
+        memory = by_key[("tcp", "memory", workload)]
+        assert memory["status"] == "unsupported" and "over tcp only" in str(memory["reason"])
+    assert by_key[("tcp", "tcp", "bulk")]["rate"]["unit"] == "MB/s"
+    # Named only: the default matrix leaves it out.
+    from tlsbench.harness.commands import build_cases
+
+    defaults = {impl for c in build_cases() for impl in (c.client_impl, c.server_impl)}
+    assert defaults == {"rust", "python", "cryptography", "ssl", "tlslite"}

@@ -21,6 +21,7 @@ from .params import (
     GROUPS,
     IMPLS,
     OUR_IMPLS,
+    REFERENCES,
     RESUMPTIONS,
     TRANSPORTS,
     VERSIONS,
@@ -215,7 +216,8 @@ def _impl_options(fn: Any) -> Any:
                 multiple=True,
                 metavar="LIST",
                 help=f"Implementations on both sides: {', '.join(IMPLS)} [all] "
-                "(--provider is an alias).",
+                "(--provider is an alias); also tcp, plain TCP with no TLS, as a "
+                "reference (only when named).",
             ),
             click.option(
                 "--client-impl",
@@ -469,9 +471,9 @@ def run(
     chosen_suites = split_list(suites, ALL_SUITES, "suite")
     versions_given = split_list(versions, VERSIONS, "TLS version")
     cases = build_cases(
-        impls=split_list(impls, IMPLS, "implementation"),
-        clients=split_list(clients, IMPLS, "implementation"),
-        servers=split_list(servers, IMPLS, "implementation"),
+        impls=split_list(impls, IMPLS + REFERENCES, "implementation"),
+        clients=split_list(clients, IMPLS + REFERENCES, "implementation"),
+        servers=split_list(servers, IMPLS + REFERENCES, "implementation"),
         versions=versions_given,
         suites=chosen_suites,
         groups=split_list(groups, GROUPS, "group"),

@@ -39,6 +39,7 @@ IMPL_STYLE = {
     "cryptography": ("#009E73", "D", "-."),
     "ssl": ("#000000", "^", ":"),
     "tlslite": ("#D55E00", "v", (0, (5, 1, 1, 1))),
+    "tcp": ("#56B4E9", "x", (0, (1, 1))),
 }
 _MORE_MARKERS = ("P", "X", "*", "h", "<", ">", "p")
 LATENCY_KINDS = (

@@ -119,6 +119,11 @@ def offered_groups(tls: Tls) -> list[str]:
 
 def check_supported(impl: str, tls: Tls, transport: str) -> None:
     """Raise :class:`Unsupported` when ``impl`` cannot run this case."""
+    if impl == "tcp":
+        if transport == "memory":
+            raise Unsupported("tcp is the plain-TCP reference: over tcp only")
+        if tls.resumption or tls.client_auth:
+            raise Unsupported("tcp is the plain-TCP reference: nothing to resume or certify")
     if impl == "tlslite":
         if transport == "memory":
             raise Unsupported("tlslite cannot run in memory (it drives its own socket)")
@@ -423,6 +428,57 @@ def tlslite_check_client(conn: Any, ca_file: str) -> None:
         raise ConnectionError(f"client certificate refused: {exc}") from None
 
 
+# -- the plain-TCP reference ------------------------------------------------------------------
+
+
+class TcpSession:
+    """No TLS at all (``--impl tcp``): the workloads' bytes straight through the socket, the
+    reference a TLS stack's bulk rate is held against. Closing half-closes and waits for the
+    peer's end of stream, as close_notify both ways does."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def handshake(self) -> None:
+        """Nothing to do: the TCP connection is all there is."""
+
+    def send(self, data: bytes) -> None:
+        """Send all of ``data``."""
+        self.sock.sendall(data)
+
+    def recv(self, size: int) -> bytes:
+        """Up to ``size`` bytes; b"" at the peer's end of stream."""
+        return self.sock.recv(size)
+
+    def close(self) -> None:
+        """Half-close, read to the peer's end of stream (2 s at most), close."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(2.0)
+            while self.sock.recv(1 << 16):
+                pass
+        except OSError:
+            pass
+        finally:
+            self.sock.close()
+
+    def negotiated(self) -> dict[str, str]:
+        """No TLS, nothing negotiated."""
+        return {}
+
+    def resumed(self) -> bool:
+        """Never."""
+        return False
+
+    def saved(self) -> Any:
+        """No session."""
+        return None
+
+    def client_certified(self) -> bool:
+        """No certificates."""
+        return False
+
+
 # -- factories -------------------------------------------------------------------------------
 
 
@@ -476,6 +532,8 @@ def client_factory(impl: str, tls: Tls, offer: Callable[[], Any] = lambda: None)
             )
 
         return make
+    if impl == "tcp":
+        return TcpSession
     raise Unsupported(f"unknown implementation {impl!r}")
 
 
@@ -517,6 +575,8 @@ def server_factory(impl: str, tls: Tls) -> Factory:
             return TlsliteSession(conn, True, handshake)
 
         return make
+    if impl == "tcp":
+        return TcpSession
     raise Unsupported(f"unknown implementation {impl!r}")
 
 

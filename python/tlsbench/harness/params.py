@@ -13,6 +13,9 @@ from typing import Any
 
 IMPLS = ("rust", "python", "cryptography", "ssl", "tlslite")
 OUR_IMPLS = ("rust", "python", "cryptography")
+REFERENCES = ("tcp",)
+"""`run --impl` only, never a default: ``tcp`` is plain TCP through Python sockets, the same
+workloads with no TLS (what the socket path costs alone; pairs only with itself)."""
 VERSIONS = ("1.2", "1.3")
 GROUPS = ("x25519", "secp256r1", "secp384r1")
 CERTS = ("rsa2048", "ecdsa-p256")

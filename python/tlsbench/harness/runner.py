@@ -289,6 +289,8 @@ def _run_repeat(
     tls = case_tls(setup, case)
     for impl in (case.client_impl, case.server_impl):
         check_supported(impl, tls, case.transport)
+    if "tcp" in (case.client_impl, case.server_impl) and case.client_impl != case.server_impl:
+        raise Unsupported("tcp is the plain-TCP reference: it pairs only with tcp")
     env = _env(setup, tls)
     b = setup.bounds
     deadline = b.warmup + b.budget + START_TIMEOUT + GRACE
