@@ -4,17 +4,22 @@ Every case runs in memory (both sides in one thread, ``memory.py``) inside a pro
 started under valgrind's callgrind (``icount_worker.py``). Each side's calls go through
 its own C function of the interpreter and callgrind collects only inside those two
 (``--toggle-collect``), so setup, imports and the warm-up connections are never counted
-and each side gets exactly the instructions of its own calls. Per case:
+and each side gets exactly the instructions of its own calls. Each case is measured in
+``rounds`` rounds (default 5 for handshakes, 3 for bulk):
 
-- handshake: instructions inside the side's gate over ``n`` connections, minus ``n``
-  times the cost of entering the gate (measured per process with empty calls), over ``n``;
+- handshake: instructions inside the side's gate over a round's ``n`` connections, minus
+  ``n`` times the cost of entering the gate (measured per process with empty calls),
+  over ``n``;
 - bulk: the same for ``n`` connections moving ``bulk_bytes`` each, minus ``n``
-  connections moving nothing (``n_subtracted``), over the MB moved: the transfer alone.
+  connections moving nothing (``n_subtracted``, with the same random bytes), over the MB
+  moved: the transfer alone.
 
-The cases sharing an OpenSSL config (``ssl`` reads its TLS 1.3 suite and group from
-``OPENSSL_CONF``) share one valgrind process, two processes at a time. The counts are
-checked: callgrind's call counts of the gates must equal the calls made, and the two
-sides must add up to everything collected.
+The figure is the median of the rounds' figures, so a rare event inside one round
+(OpenSSL renews its RSA blinding every 32 private-key operations: ~4.4 M instructions)
+does not move it. The cases sharing an OpenSSL config and workload (``ssl`` reads its
+TLS 1.3 suite and group from ``OPENSSL_CONF``) share one valgrind process, two
+processes at a time. The counts are checked: callgrind's call counts of the gates must
+equal the calls made, and the two sides must add up to everything collected.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import dataclasses
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -38,10 +44,10 @@ SERVER_GATE = "context_run"
 MARKER = "sys_getswitchinterval"
 INSTALL_HINT = "--metric instructions needs valgrind: apt-get install valgrind"
 
-HANDSHAKE_OPS = {"rust": 20, "cryptography": 20, "ssl": 20, "python": 2, "tlslite": 1}
-"""Connections measured per handshake case (a mixed pair takes the smaller)."""
-BULK_OPS = {"rust": 3, "cryptography": 3, "ssl": 3, "python": 1, "tlslite": 1}
-"""Connections measured per bulk case (and as many moving nothing)."""
+HANDSHAKE_OPS = {"rust": 8, "cryptography": 8, "ssl": 8, "python": 2, "tlslite": 1}
+"""Connections per round of a handshake case (a mixed pair takes the smaller)."""
+BULK_OPS = {"rust": 1, "cryptography": 1, "ssl": 1, "python": 1, "tlslite": 1}
+"""Connections per round of a bulk case (and as many moving nothing)."""
 BULK_BYTES = {"rust": 4 << 20, "cryptography": 4 << 20, "ssl": 4 << 20, "python": 32 << 10}
 BULK_BYTES["tlslite"] = 4 << 10
 """Bytes per bulk connection under valgrind, at most (``--bytes`` may ask for fewer).
@@ -49,8 +55,13 @@ BULK_BYTES["tlslite"] = 4 << 10
 4 MiB for the fast implementations dilutes the handshake noise that the zero-byte
 subtraction leaves in the per-MB figure (RSA key exchange: PKCS#1 v1.5 padding draws a
 variable number of random bytes) four times against 1 MiB."""
+HANDSHAKE_ROUNDS = {"rust": 5, "cryptography": 5, "ssl": 5, "python": 5, "tlslite": 3}
+"""Rounds of ``n`` measured connections per handshake case (a mixed pair takes the
+smaller); the figure is the median of the rounds' figures."""
+BULK_ROUNDS = 3
+"""Rounds per bulk case: ``n`` connections moving ``bulk_bytes`` minus ``n`` moving none."""
 WARMUP = {"rust": 2, "cryptography": 2, "ssl": 2, "python": 1, "tlslite": 1}
-"""Uncounted connections per case (and per bulk variant) before the counted ones."""
+"""Uncounted connections per case before the counted ones (bulk: moving ``bulk_bytes``)."""
 PARALLEL = 2
 """valgrind processes at a time."""
 TIMEOUT = 900.0
@@ -81,6 +92,7 @@ class Job:
     tls: Tls
     ops: int
     conf: str
+    rounds: int = 1
 
     def to_json(self) -> dict[str, Any]:
         """What the worker reads."""
@@ -88,6 +100,7 @@ class Job:
             "case": dataclasses.asdict(self.case),
             "tls": dataclasses.asdict(self.tls),
             "ops": self.ops,
+            "rounds": self.rounds,
             "warmup": min(
                 WARMUP.get(self.case.client_impl, 1), WARMUP.get(self.case.server_impl, 1)
             ),
@@ -100,6 +113,14 @@ def icount_case(case: Case) -> Case:
     for impl in (case.client_impl, case.server_impl):
         size = min(size, BULK_BYTES.get(impl, size))
     return dataclasses.replace(case, transport="memory", bulk_bytes=size)
+
+
+def case_rounds(case: Case) -> int:
+    """Rounds of measured connections for ``case``."""
+    if case.workload == "bulk":
+        return BULK_ROUNDS
+    table = HANDSHAKE_ROUNDS
+    return min(table.get(case.client_impl, 3), table.get(case.server_impl, 3))
 
 
 def case_ops(case: Case, override: int | None) -> int:
@@ -186,31 +207,46 @@ def _check(part: Part, segment: dict[str, Any], where: str) -> None:
         )
 
 
-def per_side(
+def per_round(
     case: Case, segments: list[dict[str, Any]], parts: dict[int, Part], where: str
-) -> tuple[float, float]:
-    """Client and server instructions per connection (bulk: per MB moved)."""
-    by_kind = {s["kind"]: s for s in segments}
-    cal = parts[by_kind["calibrate"]["part"]]
+) -> list[tuple[float, float]]:
+    """Client and server instructions per connection (bulk: per MB moved), each round's."""
+    cal_segment = next(s for s in segments if s["kind"] == "calibrate")
+    cal = parts[cal_segment["part"]]
     entry_client = cal.client / max(cal.client_calls, 1)
     entry_server = cal.server / max(cal.server_calls, 1)
 
-    def net(kind: str) -> tuple[float, float]:
-        segment = by_kind[kind]
+    def net(segment: dict[str, Any]) -> tuple[float, float]:
         part = parts[segment["part"]]
-        _check(part, segment, f"{where} ({kind})")
+        _check(part, segment, f"{where} ({segment['kind']} {segment.get('round', 0)})")
         return (
             part.client - entry_client * part.client_calls,
             part.server - entry_server * part.server_calls,
         )
 
-    client, server = net("main")
-    ops = by_kind["main"]["ops"]
-    if case.workload != "bulk":
-        return client / ops, server / ops
-    zero_client, zero_server = net("zero")
-    mb = ops * case.bulk_bytes / 1e6
-    return (client - zero_client) / mb, (server - zero_server) / mb
+    rounds: dict[int, dict[str, dict[str, Any]]] = {}
+    for s in segments:
+        if s["kind"] != "calibrate":
+            rounds.setdefault(s.get("round", 0), {})[s["kind"]] = s
+    out = []
+    for _, kinds in sorted(rounds.items()):
+        main = kinds["main"]
+        client, server = net(main)
+        if case.workload != "bulk":
+            out.append((client / main["ops"], server / main["ops"]))
+            continue
+        zero_client, zero_server = net(kinds["zero"])
+        mb = main["ops"] * case.bulk_bytes / 1e6
+        out.append(((client - zero_client) / mb, (server - zero_server) / mb))
+    return out
+
+
+def per_side(rounds: list[tuple[float, float]]) -> tuple[float, float]:
+    """The median of the rounds' figures, per side: one odd round cannot move it."""
+    return (
+        statistics.median(r[0] for r in rounds),
+        statistics.median(r[1] for r in rounds),
+    )
 
 
 # -- running --------------------------------------------------------------------------------
@@ -227,7 +263,13 @@ class Outcome:
     reruns: int = 0
     unsupported: str = ""
     failed: str = ""
+    rounds: int = 1
     samples: list[tuple[float, float]] = dataclasses.field(default_factory=list)
+    """Each rerun's per-side figures (the median of its rounds)."""
+    round_samples: list[list[tuple[float, float]]] = dataclasses.field(default_factory=list)
+    """Each rerun's rounds' figures."""
+    collections: int = 0
+    """Collector runs inside measured segments, all reruns (0: the collector was off)."""
 
 
 def _command(tool: str, out: Path, jobs: Path, result: Path) -> list[str]:
@@ -299,7 +341,9 @@ def run_group(tool: str, jobs: list[Job], workdir: Path, tag: str) -> list[dict[
                     f"({sys.executable}) has no symbols for {CLIENT_GATE}/{SERVER_GATE}/{MARKER}"
                 )
             where = f"{job.case.label} {job.case.workload} TLS {job.case.tls}"
-            entry["sides"] = per_side(job.case, res["segments"], parts, where)
+            entry["rounds"] = per_round(job.case, res["segments"], parts, where)
+            entry["sides"] = per_side(entry["rounds"])
+            entry["collections"] = sum(s.get("collections", 0) for s in res["segments"])
         counted.append(entry)
     for path in workdir.glob(f"{tag}.callgrind*"):
         path.unlink()
@@ -307,11 +351,14 @@ def run_group(tool: str, jobs: list[Job], workdir: Path, tag: str) -> list[dict[
 
 
 def groups_of(jobs: list[Job]) -> list[list[Job]]:
-    """Jobs by OpenSSL config, in first-seen order."""
-    out: dict[str, list[Job]] = {}
+    """Jobs by OpenSSL config and workload, bulk first (the longer processes start first,
+    so the two at a time end about together); first-seen order otherwise."""
+    out: dict[tuple[str, str], list[Job]] = {}
     for job in jobs:
-        out.setdefault(job.conf, []).append(job)
-    return list(out.values())
+        out.setdefault((job.conf, job.case.workload), []).append(job)
+    return [g for key, g in out.items() if key[1] == "bulk"] + [
+        g for key, g in out.items() if key[1] != "bulk"
+    ]
 
 
 def measure(
@@ -322,7 +369,7 @@ def measure(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[Outcome]:
     """Run every job ``reruns`` times (fresh processes); counts averaged over the reruns."""
-    outcomes = {id(j): Outcome(j.case, j.ops) for j in jobs}
+    outcomes = {id(j): Outcome(j.case, j.ops, rounds=j.rounds) for j in jobs}
     groups = groups_of(jobs)
     tasks = [(r, i, g) for r in range(reruns) for i, g in enumerate(groups)]
     done = [0]
@@ -338,6 +385,8 @@ def measure(
                 o.failed = entry["error"]
             else:
                 o.samples.append(entry["sides"])
+                o.round_samples.append(entry["rounds"])
+                o.collections += entry["collections"]
         done[0] += 1
         if progress is not None:
             progress(done[0], len(tasks), group[0].case.label)
@@ -362,6 +411,7 @@ def block(outcome: Outcome, version: str) -> dict[str, Any]:
         "unit": "instructions/MB" if bulk else "instructions/handshake",
         "n": outcome.ops,
         "n_subtracted": outcome.ops if bulk else 0,
+        "rounds": outcome.rounds,
         "client": outcome.client,
         "server": outcome.server,
         "reruns": outcome.reruns,
@@ -397,7 +447,9 @@ def run_instructions(
             measured.tls, measured.suite, measured.group, measured.cert,
             c.ca_file, c.cert_file, c.key_file,
         )  # fmt: skip
-        jobs.append(Job(measured, tls, case_ops(measured, ops), openssl_conf(tls)))
+        jobs.append(
+            Job(measured, tls, case_ops(measured, ops), openssl_conf(tls), case_rounds(measured))
+        )
     outcomes = measure(tool, jobs, workdir, reruns, progress)
     out = [(o, block(o, version) if o.reruns else None) for o in outcomes]
     return out, time.monotonic() - start

@@ -9,14 +9,22 @@ marker callgrind dumps its counts before (``--dump-before``), so each measured s
 lands in a file of its own; ``icount.py`` reads them in order.
 
 Per case: warm-up connections outside the gates, a calibration segment (``CALIBRATE``
-empty calls through each gate, whose cost per call is subtracted), the measured
-connections; for bulk also as many connections moving zero bytes, whose counts are
-subtracted, so that per MB is the transfer alone.
+empty calls through each gate, whose cost per call is subtracted), then ``rounds``
+rounds of measured connections, each a segment; for bulk each round is followed by as
+many connections moving zero bytes, whose counts are subtracted, so that per MB is the
+transfer alone. ``icount.py`` takes the median of the rounds.
+
+The cyclic garbage collector is off in the measured part and runs (``gc.collect()``)
+before every segment, outside the gates: a collection started by one side's allocation
+walks both sides' and the harness's objects, and when it starts depends on how many
+were allocated since the last one, i.e. on where the segments begin, not on the
+implementation; tlslite-ng triggered 3-6 a case when it was on.
 
 Randomness is pinned (:func:`pin_randomness`): ``os.urandom`` and the X25519 / EC key
 generation of pyca (our engine's key shares) draw from a generator seeded afresh for
-each segment, so the keys, and the code paths that depend on their values (the pure
-Python AES-GCM's integer sizes, python-ecdsa in tlslite), are the same in every rerun.
+each round (a bulk round's two segments alike), so the keys, and the code paths that
+depend on their values (the pure Python AES-GCM's integer sizes, python-ecdsa in
+tlslite), are the same in every rerun.
 pyca's ``ec.ECDSA`` (what our engine signs with, ``tls/signatures.py``) is replaced by
 one with RFC 6979 nonces, so the server's signature, the transcript and the traffic keys
 are the same too. OpenSSL's own randomness (``ssl``, the RSA PKCS#1 v1.5 encryption
@@ -141,11 +149,17 @@ def _ops(
         memory_op(new_client, new_server, case, block, digest, clock)
 
 
+def _collections() -> int:
+    """The collector's runs so far, all generations."""
+    return sum(g["collections"] for g in gc.get_stats())
+
+
 def measure_case(job: dict[str, Any]) -> dict[str, Any]:
-    """Warm up, calibrate, measure (and for bulk the zero-byte run); the segments' calls."""
+    """Warm up, calibrate, then ``rounds`` rounds of measured connections (bulk: each
+    followed by as many moving nothing); every segment's calls."""
     case = Case(**job["case"])
     tls = Tls(**job["tls"])
-    ops, warm = int(job["ops"]), int(job["warmup"])
+    ops, warm, rounds = int(job["ops"]), int(job["warmup"]), int(job.get("rounds", 1))
     try:
         for impl in {case.client_impl, case.server_impl}:
             if impl == "tlslite":
@@ -155,41 +169,50 @@ def measure_case(job: dict[str, Any]) -> dict[str, Any]:
         new_server = endpoint_factory(case.server_impl, tls, server=True)
     except Unsupported as exc:
         return {"unsupported": str(exc), "segments": []}
-    variants = [case]
+    variants = [("main", case)]
     if case.workload == "bulk":
-        variants.append(dataclasses.replace(case, bulk_bytes=0))
-    for variant in variants:
-        reseed(f"warm-up {variant}")
-        _ops(new_client, new_server, variant, warm, SideClock())
+        variants.append(("zero", dataclasses.replace(case, bulk_bytes=0)))
+    reseed(f"warm-up {case}")  # the zero-byte connections' path is part of these
+    _ops(new_client, new_server, case, warm, SideClock())
     segments: list[dict[str, Any]] = []
     marker()
-    gc.collect()  # every segment starts from the same collector state
-    gates = GateClock()
-    for _ in range(CALIBRATE):
-        gates.client_call(_nothing)
-        gates.server_call(_nothing)
-    segments.append(
-        {
-            "kind": "calibrate",
-            "part": marker(),
-            "client_calls": CALIBRATE,
-            "server_calls": CALIBRATE,
-        }
-    )
-    for kind, variant in zip(("main", "zero"), variants, strict=False):
+    gc.disable()  # collections run between segments, outside the gates (module docstring)
+    try:
         gc.collect()
-        reseed(f"{kind} {variant}")
         gates = GateClock()
-        _ops(new_client, new_server, variant, ops, gates)
+        for _ in range(CALIBRATE):
+            gates.client_call(_nothing)
+            gates.server_call(_nothing)
         segments.append(
             {
-                "kind": kind,
+                "kind": "calibrate",
                 "part": marker(),
-                "ops": ops,
-                "client_calls": gates.client_calls,
-                "server_calls": gates.server_calls,
+                "client_calls": CALIBRATE,
+                "server_calls": CALIBRATE,
             }
         )
+        for round_ in range(rounds):
+            for kind, variant in variants:
+                gc.collect()
+                before = _collections()
+                # a round's main and zero connections draw the same random bytes, so
+                # their handshakes are the same and the subtraction leaves the transfer
+                reseed(f"round {round_} {case}")
+                gates = GateClock()
+                _ops(new_client, new_server, variant, ops, gates)
+                segments.append(
+                    {
+                        "kind": kind,
+                        "round": round_,
+                        "part": marker(),
+                        "ops": ops,
+                        "client_calls": gates.client_calls,
+                        "server_calls": gates.server_calls,
+                        "collections": _collections() - before,
+                    }
+                )
+    finally:
+        gc.enable()
     return {"unsupported": "", "segments": segments}
 
 
