@@ -8,6 +8,7 @@ same thread. Groups: engine file, pyca's asymmetric calls, the core, other built
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import cProfile
 import pstats
 import tempfile
@@ -46,7 +47,10 @@ def profile(side: Literal["client", "server"], n: int, case: str, provider: str)
     """Run 50 unprofiled handshakes, then ``n`` with ``side`` profiled; print the split."""
     kind, versions, suites = CASES[case]
     files = write_credentials(tempfile.mkdtemp(prefix="tlsbench-profile-"), kind)
-    server_config = ServerConfig.from_files(files.cert_file, files.key_file, provider=provider)
+    # No tickets, as in `tlsbench run`'s handshake workload (full handshakes only).
+    server_config = dataclasses.replace(
+        ServerConfig.from_files(files.cert_file, files.key_file, provider=provider), tickets=0
+    )
     client_config = ClientConfig(
         server_name="localhost",
         ca_file=files.ca_file,

@@ -240,6 +240,15 @@ def parse_certificate(der: bytes) -> x509.Certificate:
         ) from None
 
 
+@functools.lru_cache(maxsize=64)
+def ip_literal(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``name`` as an IP address, or None for a DNS name (cached: asked per handshake)."""
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        return None
+
+
 def _trust_anchors(ca_file: str) -> list[x509.Certificate]:
     """The CA file's certificates, read once per file version rather than per handshake."""
     stat = os.stat(ca_file)
@@ -268,10 +277,8 @@ def verify_server_chain(
     """
     certs = [parse_certificate(der) for der in chain]
     anchors = _trust_anchors(str(ca_file))
-    try:
-        subject: x509.DNSName | x509.IPAddress = x509.IPAddress(ipaddress.ip_address(server_name))
-    except ValueError:
-        subject = x509.DNSName(server_name)
+    ip = ip_literal(server_name)
+    subject = x509.DNSName(server_name) if ip is None else x509.IPAddress(ip)
     builder = PolicyBuilder().store(Store(anchors))
     if when is not None:
         builder = builder.time(when)
@@ -312,10 +319,7 @@ def name_matches(cert: x509.Certificate, server_name: str) -> bool:
         ).value
     except x509.ExtensionNotFound:
         san = None
-    try:
-        ip = ipaddress.ip_address(server_name)
-    except ValueError:
-        ip = None
+    ip = ip_literal(server_name)
     if ip is not None:
         return san is not None and ip in san.get_values_for_type(x509.IPAddress)
     if san is not None:

@@ -6,12 +6,21 @@ gives the field; a short or overlong field is a ``decode_error``.
 
 from __future__ import annotations
 
+import struct
+
 from .alerts import ProtocolError
 from .constants import AlertDescription
 
 
 def _decode_error(message: str) -> ProtocolError:
     return ProtocolError(AlertDescription.DECODE_ERROR, message)
+
+
+def u16_values(data: bytes) -> list[int]:
+    """The uint16 values of an even-length run of bytes (in one struct call)."""
+    if len(data) % 2:
+        raise _decode_error("odd length in a uint16 list")
+    return list(struct.unpack(f">{len(data) // 2}H", data))
 
 
 class Reader:

@@ -77,6 +77,9 @@ class Closed(State):
     """No more handshake messages are accepted."""
 
 
+_DIGEST_SIZE = {"sha256": 32, "sha384": 48}
+
+
 def _alert_of(exc: TlsError) -> AlertDescription:
     try:
         return AlertDescription(exc.alert)
@@ -209,7 +212,7 @@ class Connection:
     @property
     def hash_length(self) -> int:
         """Output length of the suite's hash."""
-        return hashlib.new(self.hash_name).digest_size
+        return _DIGEST_SIZE.get(self.hash_name) or hashlib.new(self.hash_name).digest_size
 
     def send_handshake(self, raw: bytes) -> None:
         """Add a whole handshake message to the transcript and queue it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .alerts import ProtocolError
-from .codec import Reader, Writer
+from .codec import Reader, Writer, u16_values
 from .constants import AlertDescription
 
 Extensions = dict[int, bytes]
@@ -41,10 +41,7 @@ def encode_extensions(extensions: Extensions) -> bytes:
 
 def _u16_list(data: bytes, minimum: int, maximum: int) -> list[int]:
     reader = Reader(data)
-    with reader.sub(2, minimum, maximum) as inner:
-        if inner.remaining % 2:
-            raise ProtocolError(AlertDescription.DECODE_ERROR, "odd length in a uint16 list")
-        values = [inner.u16() for _ in range(inner.remaining // 2)]
+    values = u16_values(reader.vector(2, minimum, maximum))
     reader.finish()
     return values
 
@@ -64,10 +61,7 @@ def encode_supported_versions_client(versions: list[int]) -> bytes:
 def decode_supported_versions_client(data: bytes) -> list[int]:
     """ClientHello form: ``ProtocolVersion versions<2..254>``."""
     reader = Reader(data)
-    with reader.sub(1, 2, 254) as inner:
-        if inner.remaining % 2:
-            raise ProtocolError(AlertDescription.DECODE_ERROR, "odd supported_versions length")
-        versions = [inner.u16() for _ in range(inner.remaining // 2)]
+    versions = u16_values(reader.vector(1, 2, 254))
     reader.finish()
     return versions
 

@@ -8,9 +8,10 @@ and refuses trailing bytes and out-of-bounds vectors with ``decode_error``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .alerts import ProtocolError
-from .codec import Reader, Writer
+from .codec import Reader, Writer, u16_values
 from .constants import (
     HELLO_RETRY_REQUEST_RANDOM,
     TLS12,
@@ -21,9 +22,9 @@ from .constants import (
 from .extensions import Extensions, decode_extensions, encode_extensions
 
 
-@dataclass(frozen=True)
-class Handshake:
-    """A whole handshake message as received: its type, body and raw bytes."""
+class Handshake(NamedTuple):
+    """A whole handshake message as received: its type, body and raw bytes (a named
+    tuple: one is made per message received)."""
 
     msg_type: int
     body: bytes
@@ -32,7 +33,9 @@ class Handshake:
 
 def frame(msg_type: int, body: bytes) -> bytes:
     """``struct { HandshakeType msg_type; uint24 length; ... } Handshake`` (§4)."""
-    return Writer().u8(msg_type).vector(body, 3, 0, 0xFFFFFF).getvalue()
+    if len(body) > 0xFFFFFF:
+        raise ValueError(f"handshake body of {len(body)} bytes")
+    return (msg_type << 24 | len(body)).to_bytes(4, "big") + body
 
 
 def _read_extensions(reader: Reader, minimum: int) -> Extensions:
@@ -71,12 +74,7 @@ class ClientHello:
         legacy_version = reader.u16()
         random = reader.raw(32)
         session_id = reader.vector(1, 0, 32)
-        suites_raw = reader.vector(2, 2, 0xFFFE)
-        if len(suites_raw) % 2:
-            raise ProtocolError(AlertDescription.DECODE_ERROR, "odd cipher_suites length")
-        suites = [
-            int.from_bytes(suites_raw[i : i + 2], "big") for i in range(0, len(suites_raw), 2)
-        ]
+        suites = u16_values(reader.vector(2, 2, 0xFFFE))
         compression = reader.vector(1, 1, 255)
         extensions: Extensions = {}
         if reader.remaining:

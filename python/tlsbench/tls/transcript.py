@@ -6,6 +6,14 @@ import hashlib
 
 from .messages import message_hash
 
+_CONSTRUCTORS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}
+
+
+def _new(hash_name: str) -> hashlib._Hash:
+    # The named constructors skip hashlib.new's lookup (one per handshake, on both sides).
+    make = _CONSTRUCTORS.get(hash_name)
+    return make() if make is not None else hashlib.new(hash_name)
+
 
 class Transcript:
     """Running hash over handshake messages; messages are kept until the hash is known."""
@@ -23,7 +31,7 @@ class Transcript:
 
     def start(self, hash_name: str) -> None:
         """Fix the hash once the suite is known and hash what was held."""
-        self._hash = hashlib.new(hash_name)
+        self._hash = _new(hash_name)
         for raw in self._pending:
             self._hash.update(raw)
         self._pending.clear()
@@ -36,7 +44,7 @@ class Transcript:
     def digest_with(self, raw: bytes, hash_name: str) -> bytes:
         """Hash of everything added so far and ``raw`` (``hash_name`` if not yet started)."""
         if self._hash is None:
-            h = hashlib.new(hash_name)
+            h = _new(hash_name)
             for held in self._pending:
                 h.update(held)
         else:
@@ -48,5 +56,5 @@ class Transcript:
         """§4.4.1: after a HelloRetryRequest, ClientHello1 becomes message_hash(Hash(CH1))."""
         self.start(hash_name)
         first = self.digest()
-        self._hash = hashlib.new(hash_name)
+        self._hash = _new(hash_name)
         self._hash.update(message_hash(first))

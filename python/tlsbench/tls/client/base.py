@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import replace
 
@@ -10,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .. import extensions as ext
 from ..alerts import ProtocolError
+from ..certs import ip_literal
 from ..connection import Connection
 from ..constants import (
     SUITE_HASH,
@@ -24,14 +24,6 @@ from ..keyexchange import KeyShare, rsa_encrypt_pre_master_secret
 from ..messages import CertificateRequest, ClientHello
 from ..sessions import Session, resumption_binder
 from .config import ClientConfig
-
-
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
 
 
 class ClientBase(Connection):
@@ -92,7 +84,7 @@ class ClientBase(Connection):
         """ClientHello (§4.1.2) with the current key shares (and a cookie after HRR)."""
         c = self.config
         exts: ext.Extensions = {}
-        if c.server_name and not _is_ip(c.server_name):  # RFC 6066 §3: no IP literals
+        if c.server_name and ip_literal(c.server_name) is None:  # RFC 6066 §3: no IP literals
             exts[ExtensionType.SERVER_NAME] = ext.encode_server_name(c.server_name)
         exts[ExtensionType.SUPPORTED_GROUPS] = ext.encode_supported_groups(
             [int(g) for g in c.groups]
