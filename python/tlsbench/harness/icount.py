@@ -5,7 +5,7 @@ started under valgrind's callgrind (``icount_worker.py``). Each side's calls go 
 its own C function of the interpreter and callgrind collects only inside those two
 (``--toggle-collect``), so setup, imports and the warm-up connections are never counted
 and each side gets exactly the instructions of its own calls. Each case is measured in
-``rounds`` rounds (default 5 for handshakes, 3 for bulk):
+``rounds`` rounds (default 5 for handshakes, 3 for bulk; tlslite-ng: 3 and 1):
 
 - handshake: instructions inside the side's gate over a round's ``n`` connections, minus
   ``n`` times the cost of entering the gate (measured per process with empty calls),
@@ -44,7 +44,7 @@ SERVER_GATE = "context_run"
 MARKER = "sys_getswitchinterval"
 INSTALL_HINT = "--metric instructions needs valgrind: apt-get install valgrind"
 
-HANDSHAKE_OPS = {"rust": 8, "cryptography": 8, "ssl": 8, "python": 2, "tlslite": 1}
+HANDSHAKE_OPS = {"rust": 6, "cryptography": 6, "ssl": 6, "python": 2, "tlslite": 1}
 """Connections per round of a handshake case (a mixed pair takes the smaller)."""
 BULK_OPS = {"rust": 1, "cryptography": 1, "ssl": 1, "python": 1, "tlslite": 1}
 """Connections per round of a bulk case (and as many moving nothing)."""
@@ -58,10 +58,12 @@ variable number of random bytes) four times against 1 MiB."""
 HANDSHAKE_ROUNDS = {"rust": 5, "cryptography": 5, "ssl": 5, "python": 5, "tlslite": 3}
 """Rounds of ``n`` measured connections per handshake case (a mixed pair takes the
 smaller); the figure is the median of the rounds' figures."""
-BULK_ROUNDS = 3
-"""Rounds per bulk case: ``n`` connections moving ``bulk_bytes`` minus ``n`` moving none."""
+BULK_ROUNDS = {"rust": 3, "cryptography": 3, "ssl": 3, "python": 3, "tlslite": 1}
+"""Rounds per bulk case: ``n`` connections moving ``bulk_bytes`` minus ``n`` moving none
+(tlslite-ng: one, for the time budget; all its randomness is pinned, it repeats exactly)."""
 WARMUP = {"rust": 2, "cryptography": 2, "ssl": 2, "python": 1, "tlslite": 1}
-"""Uncounted connections per case before the counted ones (bulk: moving ``bulk_bytes``)."""
+"""Uncounted connections per handshake case before the counted ones (bulk: one, moving
+``bulk_bytes``: the zero-byte connections' path is part of it)."""
 PARALLEL = 2
 """valgrind processes at a time."""
 TIMEOUT = 900.0
@@ -101,9 +103,9 @@ class Job:
             "tls": dataclasses.asdict(self.tls),
             "ops": self.ops,
             "rounds": self.rounds,
-            "warmup": min(
-                WARMUP.get(self.case.client_impl, 1), WARMUP.get(self.case.server_impl, 1)
-            ),
+            "warmup": 1
+            if self.case.workload == "bulk"
+            else min(WARMUP.get(self.case.client_impl, 1), WARMUP.get(self.case.server_impl, 1)),
         }
 
 
@@ -117,9 +119,7 @@ def icount_case(case: Case) -> Case:
 
 def case_rounds(case: Case) -> int:
     """Rounds of measured connections for ``case``."""
-    if case.workload == "bulk":
-        return BULK_ROUNDS
-    table = HANDSHAKE_ROUNDS
+    table = BULK_ROUNDS if case.workload == "bulk" else HANDSHAKE_ROUNDS
     return min(table.get(case.client_impl, 3), table.get(case.server_impl, 3))
 
 
