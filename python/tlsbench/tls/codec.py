@@ -150,11 +150,13 @@ class Writer:
 
     def u8(self, value: int) -> Writer:
         """uint8."""
-        return self.uint(value, 1)
+        self._parts += value.to_bytes(1, "big")
+        return self
 
     def u16(self, value: int) -> Writer:
         """uint16."""
-        return self.uint(value, 2)
+        self._parts += value.to_bytes(2, "big")
+        return self
 
     def u24(self, value: int) -> Writer:
         """uint24."""

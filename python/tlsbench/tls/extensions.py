@@ -6,6 +6,7 @@ Every ``decode_*`` consumes its body whole and checks the RFC's bounds;
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from .alerts import ProtocolError
@@ -14,29 +15,41 @@ from .constants import AlertDescription
 
 Extensions = dict[int, bytes]
 """An extension block: type -> extension_data, in wire order."""
+_EXTENSION_HEADER = struct.Struct(">HH")
 
 
 def decode_extensions(data: bytes) -> Extensions:
-    """Split an extension block's contents; duplicates are illegal (§4.2)."""
-    reader = Reader(data)
+    """Split an extension block's contents; duplicates are illegal (§4.2).
+
+    Read inline (each extension's 4-byte header, then its body), as every hello has several.
+    """
     out: Extensions = {}
-    while reader.remaining:
-        ext_type = reader.u16()
-        body = reader.vector(2, 0, 0xFFFF)
+    pos, end = 0, len(data)
+    while pos < end:
+        if end - pos < 4:
+            raise ProtocolError(AlertDescription.DECODE_ERROR, "message truncated")
+        ext_type, length = _EXTENSION_HEADER.unpack_from(data, pos)
+        start = pos + 4
+        pos = start + length
+        if pos > end:
+            raise ProtocolError(AlertDescription.DECODE_ERROR, "message truncated")
         if ext_type in out:
             raise ProtocolError(
                 AlertDescription.ILLEGAL_PARAMETER, f"duplicate extension {ext_type}"
             )
-        out[ext_type] = body
+        out[ext_type] = data[start:pos]
     return out
 
 
 def encode_extensions(extensions: Extensions) -> bytes:
     """Join an extension block's contents (without the outer length)."""
-    writer = Writer()
+    parts = []
     for ext_type, body in extensions.items():
-        writer.u16(ext_type).vector(body, 2, 0, 0xFFFF)
-    return writer.getvalue()
+        if len(body) > 0xFFFF:
+            raise ValueError(f"extension {ext_type} of {len(body)} bytes")
+        parts.append(_EXTENSION_HEADER.pack(ext_type, len(body)))
+        parts.append(body)
+    return b"".join(parts)
 
 
 def _u16_list(data: bytes, minimum: int, maximum: int) -> list[int]:

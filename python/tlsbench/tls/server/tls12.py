@@ -13,6 +13,7 @@ ExpectFinished -> ExpectTraffic.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 from dataclasses import dataclass
@@ -251,7 +252,7 @@ def client_hello(conn: ServerBase, hello: ClientHello, message: Handshake) -> St
     plan.ticket = offer.ticket is not None and config.tickets > 0
     exts = _hello_extensions(conn, offer, choice.group is not None, plan.ticket)
     secrets.send(conn, ServerHello(random, plan.session_id, int(choice.suite), exts).encode())
-    secrets.send(conn, m12.Certificate(choice.certificate.chain).encode())
+    secrets.send(conn, _certificate_message(choice.certificate.chain))
     if choice.group is not None:
         assert choice.scheme is not None
         plan.share = KeyShare(choice.group, conn.crypto)
@@ -267,6 +268,12 @@ def client_hello(conn: ServerBase, hello: ClientHello, message: Handshake) -> St
     if config.client_auth != "none":
         return ExpectClientCertificate(conn, plan)
     return ExpectClientKeyExchange(conn, plan)
+
+
+@functools.lru_cache(maxsize=64)
+def _certificate_message(chain: tuple[bytes, ...]) -> bytes:
+    """RFC 5246 §7.4.2's Certificate of a chain: constant for a server, encoded once."""
+    return m12.Certificate(chain).encode()
 
 
 def _resume(

@@ -10,6 +10,7 @@ EncryptedExtensions, Finished.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -228,8 +229,7 @@ def _send_flight(
     if psk is None:
         if client_auth:  # §4.3.2: after EncryptedExtensions, never when resuming
             conn.send_handshake(certificate_request(conn))
-        entries = [CertificateEntry(der) for der in conn.certificate.chain]
-        conn.send_handshake(Certificate(b"", entries).encode())
+        conn.send_handshake(_certificate_message(conn.certificate.chain))
         scheme = conn.signature_scheme
         assert scheme is not None
         signature = conn.certificate_verify_signature(scheme, conn.transcript.digest())
@@ -245,6 +245,13 @@ def _send_flight(
     if client_auth:
         return ExpectClientCertificate(conn, application.client_secret, tickets)
     return ExpectFinished(conn, application.client_secret, tickets)
+
+
+@functools.lru_cache(maxsize=64)
+def _certificate_message(chain: tuple[bytes, ...]) -> bytes:
+    """The Certificate message of a chain (no request context, no entry extensions):
+    constant for a server, so encoded once per chain."""
+    return Certificate(b"", [CertificateEntry(der) for der in chain]).encode()
 
 
 def _compat_change_cipher_spec(conn: ServerBase, hello: ClientHello) -> None:
