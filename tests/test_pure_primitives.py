@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM as PycaAESGCM
 
 from tlsbench.crypto.pure import AESGCM, ChaCha20Poly1305
 from tlsbench.crypto.pure.aes import AES
 from tlsbench.crypto.pure.chacha20 import ChaCha20, chacha20_block
+from tlsbench.crypto.pure.gcm import first_table, ghash, ghash_one_table, ghash_tables
 from tlsbench.crypto.pure.poly1305 import poly1305_mac
 from tlsbench.errors import BadRecordMac
 from vectorlib import VECTORS
@@ -95,16 +98,46 @@ def test_aes_fips197(key: str, plaintext: str, ciphertext: str) -> None:
 
 @pytest.mark.parametrize("key_len", [16, 24, 32])
 @pytest.mark.parametrize("nblocks", [1, 2, 5, 6, 7, 33, 300])
-def test_aes_keystream_matches_block_function(key_len: int, nblocks: int) -> None:
-    """Both keystream paths (T-table and byte-sliced) equal E(nonce || ctr)."""
+@pytest.mark.parametrize("warm", [False, True], ids=["fresh key", "sliced tables built"])
+def test_aes_keystream_matches_block_function(key_len: int, nblocks: int, warm: bool) -> None:
+    """Both keystream paths (T-table and byte-sliced) equal E(nonce || ctr), on a fresh
+    key (short keystreams stay on the T-tables) and once a long one built the tables."""
     aes = AES(bytes(range(7, 7 + key_len)))
     nonce = bytes(range(100, 112))
+    if warm:
+        aes.keystream(nonce, 0, 12)
     for counter in (1, 0xFFFFFFFF - 3):  # the second one wraps mod 2^32
         expected = b"".join(
             aes.encrypt_block(nonce + ((counter + i) & 0xFFFFFFFF).to_bytes(4, "big"))
             for i in range(nblocks)
         )
         assert aes.keystream(nonce, counter, nblocks) == expected
+    assert aes._sliced == (warm or nblocks >= 12)  # which path ran
+
+
+def test_ghash_one_table_equals_sixteen() -> None:
+    """GHASH with table 0 alone (a fresh key) equals the 16-table form, any state."""
+    rng = random.Random(7)
+    for _ in range(40):
+        h = rng.getrandbits(128)
+        y = rng.getrandbits(128)
+        data = rng.randbytes(16 * rng.randint(0, 9))
+        assert ghash_one_table(first_table(h), y, data) == ghash(ghash_tables(h), y, data)
+
+
+def test_aesgcm_same_on_both_sides_of_the_table_switch() -> None:
+    """One key's records before and after it builds all 16 GHASH tables match pyca."""
+    key = bytes(range(16))
+    ours, theirs = AESGCM(key), PycaAESGCM(key)
+    for i, n in enumerate([5, 600, 17, 3000, 0, 40, 700, 1]):
+        nonce = i.to_bytes(12, "big")
+        data = bytes((3 * j + i) & 255 for j in range(n))
+        sealed = ours.encrypt(nonce, data, b"aad")
+        assert sealed == theirs.encrypt(nonce, data, b"aad"), n
+        assert ours.decrypt(nonce, sealed, b"aad") == data
+        if i == 1:
+            assert ours._tables is None
+    assert ours._tables is not None
 
 
 def test_aes_bad_key() -> None:

@@ -92,6 +92,9 @@ _NEXT: Final = [4 * r + (c + r) % 4 for r in range(4) for c in range(4)]
 
 # Below this many blocks the T-table loop beats the byte-sliced one (measured).
 _SLICED_MIN_BLOCKS: Final = 5
+_SLICE_TABLES_FROM: Final = 12
+"""A key builds its sliced tables (~90 µs, ~6 T-table blocks) on the first keystream this
+long: below it the T-table loop is cheaper than building them."""
 
 _ROUNDS: Final = {16: 10, 24: 12, 32: 14}
 
@@ -136,7 +139,17 @@ def expand_key(key: bytes) -> list[int]:
 class AES:
     """An AES key, ready to encrypt blocks and counter-mode keystream."""
 
-    __slots__ = ("_first", "_last", "_mid_keys", "_mids", "_nr", "_r1", "_rk", "_rk_last")
+    __slots__ = (
+        "_first",
+        "_last",
+        "_mid_keys",
+        "_mids",
+        "_nr",
+        "_r1",
+        "_rk",
+        "_rk_last",
+        "_sliced",
+    )
 
     def __init__(self, key: bytes) -> None:
         rk = expand_key(key)
@@ -148,8 +161,12 @@ class AES:
             (rk[4 * r], rk[4 * r + 1], rk[4 * r + 2], rk[4 * r + 3]) for r in range(1, nr)
         ]
         self._rk_last = (rk[4 * nr], rk[4 * nr + 1], rk[4 * nr + 2], rk[4 * nr + 3])
+        self._sliced = False
 
-        # Byte-sliced tables, round key bytes folded in (see module docstring).
+    def _slice_tables(self) -> None:
+        """Byte-sliced tables, round key bytes folded in (see module docstring); built on
+        the first long keystream, as a handshake key never needs them."""
+        rk, nr = self._rk, self._nr
         kb = [struct.pack(">4I", *rk[4 * r : 4 * r + 4]) for r in range(nr + 1)]
         xt = _XOR_TABLES
         # Round 1: only state bytes 12..15 (the counter) vary.  Output (r, c),
@@ -167,6 +184,7 @@ class AES:
             xt[kb[nr - 1][q]].translate(_SBOX_B).translate(xt[kb[nr][d]])
             for q, d in zip(_SRC, _DEST, strict=True)
         ]
+        self._sliced = True
 
     def encrypt_block(self, block: bytes) -> bytes:
         """Encrypt one 16-byte block (FIPS-197 §5.1, T-table form)."""
@@ -208,8 +226,10 @@ class AES:
             raise ValueError("counter-mode nonce must be 12 bytes")
         if nblocks <= 0:
             return b""
-        if nblocks < _SLICED_MIN_BLOCKS:
+        if nblocks < (_SLICED_MIN_BLOCKS if self._sliced else _SLICE_TABLES_FROM):
             return self._keystream_ttable(nonce, counter, nblocks)
+        if not self._sliced:
+            self._slice_tables()
         return self._keystream_sliced(nonce, counter, nblocks)
 
     def _keystream_ttable(self, nonce: bytes, counter: int, nblocks: int) -> bytes:
