@@ -43,6 +43,8 @@ CLIENT_GATE = "_operator_call"
 SERVER_GATE = "context_run"
 MARKER = "sys_getswitchinterval"
 INSTALL_HINT = "--metric instructions needs valgrind: apt-get install valgrind"
+VGDB_ENV = "TLSBENCH_ICOUNT_VGDB"
+"""The worker's variable for vgdb's path (``icount_worker.VGDB_ENV``)."""
 
 HANDSHAKE_OPS = {"rust": 6, "cryptography": 6, "ssl": 6, "python": 2, "tlslite": 1}
 """Connections per round of a handshake case (a mixed pair takes the smaller)."""
@@ -272,11 +274,17 @@ class Outcome:
     """Collector runs inside measured segments, all reruns (0: the collector was off)."""
 
 
+def _vgdb(tool: str) -> str | None:
+    """vgdb beside valgrind (it switches instrumentation on for the measured part)."""
+    return shutil.which("vgdb", path=os.path.dirname(tool)) or shutil.which("vgdb")
+
+
 def _command(tool: str, out: Path, jobs: Path, result: Path) -> list[str]:
     return [
         tool,
         "--tool=callgrind",
         "-q",
+        *(["--instr-atstart=no"] if _vgdb(tool) else []),
         "--collect-atstart=no",
         f"--toggle-collect={CLIENT_GATE}",
         f"--toggle-collect={SERVER_GATE}",
@@ -301,6 +309,10 @@ def run_group(tool: str, jobs: list[Job], workdir: Path, tag: str) -> list[dict[
     env = dict(os.environ)
     env["OPENSSL_CONF"] = str(conf)
     env["PYTHONHASHSEED"] = "0"
+    env.pop(VGDB_ENV, None)
+    vgdb = _vgdb(tool)
+    if vgdb:
+        env[VGDB_ENV] = vgdb
     env["PYTHONPATH"] = (
         str(Path(__file__).resolve().parents[2]) + os.pathsep + env.get("PYTHONPATH", "")
     )

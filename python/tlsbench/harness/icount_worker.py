@@ -116,8 +116,42 @@ def pin_randomness() -> None:
     ec.ECDSA = DeterministicECDSA  # type: ignore[misc]
 
 
+VGDB_ENV = "TLSBENCH_ICOUNT_VGDB"
+"""Set by ``icount.py`` to vgdb's path when callgrind starts uninstrumented."""
+_instrumented = [not os.environ.get(VGDB_ENV)]
+
+
+def instrument(on: bool) -> None:
+    """Switch callgrind's instrumentation on or off (``vgdb instrumentation on|off``) when
+    it started without (``--instr-atstart=no``): imports, setup and warm-up then run
+    several times faster, uncounted as before. This process spins while vgdb talks to
+    its gdbserver: valgrind polls for vgdb between blocks of running code, so no ptrace
+    of a process blocked in a system call is needed."""
+    vgdb = os.environ.get(VGDB_ENV)
+    if not vgdb or _instrumented[0] == on:
+        return
+    import subprocess
+    import time
+
+    state = "on" if on else "off"
+    cmd = [vgdb, f"--pid={os.getpid()}", "instrumentation", state]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            proc.kill()
+            break
+    out = proc.communicate()[0]
+    if proc.returncode != 0:
+        raise RuntimeError(f"vgdb could not switch instrumentation {state}: {out.strip()}")
+    _instrumented[0] = on
+
+
 def marker() -> int:
-    """End the current segment (callgrind dumps before ``sys_getswitchinterval``); its part."""
+    """End the current segment (callgrind dumps before ``sys_getswitchinterval``); its part
+    (0 while uninstrumented: no dump)."""
+    if not _instrumented[0]:
+        return 0
     sys.getswitchinterval()
     _dumps[0] += 1
     return _dumps[0]
@@ -175,6 +209,7 @@ def measure_case(job: dict[str, Any]) -> dict[str, Any]:
     reseed(f"warm-up {case}")  # the zero-byte connections' path is part of these
     _ops(new_client, new_server, case, warm, SideClock())
     segments: list[dict[str, Any]] = []
+    instrument(True)
     marker()
     gc.disable()  # collections run between segments, outside the gates (module docstring)
     try:
@@ -213,6 +248,7 @@ def measure_case(job: dict[str, Any]) -> dict[str, Any]:
                 )
     finally:
         gc.enable()
+    instrument(False)
     return {"unsupported": "", "segments": segments}
 
 
@@ -230,6 +266,7 @@ def main() -> None:
         except Exception as exc:  # one case failing must not lose the others' segments
             out.append({"error": f"{type(exc).__name__}: {exc}", "segments": []})
             marker()  # close whatever segment the failure left open
+            instrument(False)
         with open(sys.argv[2], "w") as f:
             json.dump(out, f)
 
