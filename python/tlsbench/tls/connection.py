@@ -51,6 +51,13 @@ from .transcript import Transcript
 # §5.5: AES-GCM keys should protect at most 2^24.5 full records; update well before.
 KEY_UPDATE_AFTER_RECORDS = 1 << 24
 
+# ContentType members as module globals: on Python 3.11 each Enum class attribute read
+# costs ~0.13 µs (EnumType's __getattr__ hook), and these are read for every record.
+_HANDSHAKE = ContentType.HANDSHAKE
+_CHANGE_CIPHER_SPEC = ContentType.CHANGE_CIPHER_SPEC
+_APPLICATION_DATA = ContentType.APPLICATION_DATA
+_ALERT = ContentType.ALERT
+
 
 class TlsUsageError(RuntimeError):
     """The API was misused (e.g. sending before the handshake or after closing)."""
@@ -186,7 +193,7 @@ class Connection:
         if self._close_sent:
             raise TlsUsageError("send_data after close")
         if data:
-            self.records.write(ContentType.APPLICATION_DATA, data)
+            self.records.write(_APPLICATION_DATA, data)
             if self.version == TLS13 and self.records.write_sequence >= KEY_UPDATE_AFTER_RECORDS:
                 self._send_key_update(False)
 
@@ -217,7 +224,7 @@ class Connection:
     def send_handshake(self, raw: bytes) -> None:
         """Add a whole handshake message to the transcript and queue it."""
         self.transcript.add(raw)
-        self.records.write(ContentType.HANDSHAKE, raw)
+        self.records.write(_HANDSHAKE, raw)
 
     def set_read_secret(self, secret: bytes, application: bool = False) -> None:
         """Decrypt from the next record with ``secret``; §5.1: only on a record boundary."""
@@ -280,7 +287,7 @@ class Connection:
         return events
 
     def _send_alert(self, level: AlertLevel, description: AlertDescription) -> None:
-        self.records.write(ContentType.ALERT, Alert(level, description).encode())
+        self.records.write(_ALERT, Alert(level, description).encode())
         self._close_sent = True
 
     def _send_key_update(self, request_peer: bool) -> None:
@@ -289,7 +296,7 @@ class Connection:
             if request_peer
             else KeyUpdateRequest.UPDATE_NOT_REQUESTED
         )
-        self.records.write(ContentType.HANDSHAKE, KeyUpdate(request).encode())
+        self.records.write(_HANDSHAKE, KeyUpdate(request).encode())
         self.set_write_secret(self.crypto.tls13_next_secret(int(self.suite), self._write_secret))
 
     def _process(self) -> None:
@@ -300,7 +307,7 @@ class Connection:
                 return
             data: list[bytes] = []
             for content_type, payload, protected in records:
-                if content_type == ContentType.APPLICATION_DATA:
+                if content_type == _APPLICATION_DATA:
                     if not self._app_read:
                         raise ProtocolError(
                             AlertDescription.UNEXPECTED_MESSAGE, "data before Finished"
@@ -323,11 +330,11 @@ class Connection:
 
     def _record(self, content_type: int, payload: bytes, protected: bool) -> None:
         # §5.1: a handshake message split over records admits no other records between.
-        if content_type != ContentType.HANDSHAKE and not self._handshake.empty:
+        if content_type != _HANDSHAKE and not self._handshake.empty:
             raise ProtocolError(
                 AlertDescription.UNEXPECTED_MESSAGE, "record inside a handshake message"
             )
-        if content_type == ContentType.CHANGE_CIPHER_SPEC:
+        if content_type == _CHANGE_CIPHER_SPEC:
             if self.version == TLS12:
                 # RFC 5246 §7.1: one byte 0x01, where the ladder has it, under the old keys
                 # (which on a first handshake means unprotected).
@@ -339,7 +346,7 @@ class Connection:
             if protected or payload != b"\x01" or not self.ccs_allowed:
                 raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "change_cipher_spec")
             return
-        if content_type == ContentType.ALERT:
+        if content_type == _ALERT:
             if not protected and self.handshake_complete:
                 raise ProtocolError(
                     AlertDescription.UNEXPECTED_MESSAGE, "plaintext alert after handshake"
@@ -380,7 +387,7 @@ class Connection:
                 HelloRequest.decode(message.body)
             if not self._close_sent:
                 alert = Alert(AlertLevel.WARNING, AlertDescription.NO_RENEGOTIATION)
-                self.records.write(ContentType.ALERT, alert.encode())
+                self.records.write(_ALERT, alert.encode())
             return
         if message.msg_type == HandshakeType.KEY_UPDATE:
             update = KeyUpdate.decode(message.body)

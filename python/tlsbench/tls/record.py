@@ -42,6 +42,13 @@ _TYPES = frozenset(int(t) for t in ContentType)
 Record = tuple[int, bytes, bool]
 """A received record: content type, plaintext, and whether it was protected."""
 
+# Enum members as module globals: on Python 3.11 each Enum class attribute read
+# costs ~0.13 µs (EnumType's __getattr__ hook), and these are read for every record.
+_HANDSHAKE = ContentType.HANDSHAKE
+_CHANGE_CIPHER_SPEC = ContentType.CHANGE_CIPHER_SPEC
+_APPLICATION_DATA = ContentType.APPLICATION_DATA
+_CLIENT_HELLO = HandshakeType.CLIENT_HELLO
+
 
 class _Direction:
     """One direction's cipher, rebuilt from its keys when a batch must be replayed."""
@@ -128,7 +135,7 @@ class RecordLayer:
         Handshake messages wait until something else is written, the write key changes
         or the output is taken, so that a flight goes out in as few records as fit.
         """
-        if content_type == ContentType.HANDSHAKE:
+        if content_type == _HANDSHAKE:
             self._handshake_out += data
             return
         self.flush_handshake()
@@ -139,7 +146,7 @@ class RecordLayer:
         if self._handshake_out:
             data = bytes(self._handshake_out)
             self._handshake_out.clear()
-            self._emit(ContentType.HANDSHAKE, data)
+            self._emit(_HANDSHAKE, data)
 
     def _emit(self, content_type: ContentType, data: bytes) -> None:
         if self._write is None:
@@ -158,7 +165,7 @@ class RecordLayer:
         """The dummy ChangeCipherSpec of middlebox compatibility mode (Appendix D.4)."""
         self.ccs_pending = False
         self.flush_handshake()  # the messages before it go first
-        self._header(ContentType.CHANGE_CIPHER_SPEC, 1)
+        self._header(_CHANGE_CIPHER_SPEC, 1)
         self._out.append(b"\x01")
 
     def _header(self, content_type: int, length: int) -> None:
@@ -193,7 +200,7 @@ class RecordLayer:
         if self._in[start + 1] != 3 and not self.ignore_record_version:
             raise ProtocolError(AlertDescription.PROTOCOL_VERSION, "not a TLS record")
         # TLS 1.2 protects every content type; TLS 1.3 hides them all in application_data.
-        protected = content_type == ContentType.APPLICATION_DATA or self._read_tls12
+        protected = content_type == _APPLICATION_DATA or self._read_tls12
         limit = MAX_CIPHERTEXT if protected else MAX_FRAGMENT
         if length > limit:
             raise ProtocolError(AlertDescription.RECORD_OVERFLOW, "record too long")
@@ -230,7 +237,7 @@ class RecordLayer:
         buf, size = self._in, len(self._in)
         any_version = self.ignore_record_version
         end = count = 0
-        while size - end >= HEADER and buf[end] == ContentType.APPLICATION_DATA:
+        while size - end >= HEADER and buf[end] == _APPLICATION_DATA:
             length = (buf[end + 3] << 8) | buf[end + 4]
             if length > MAX_CIPHERTEXT or (buf[end + 1] != 3 and not any_version):
                 break
@@ -263,20 +270,18 @@ class RecordLayer:
         with memoryview(self._plain) as plain:
             for content_type, offset, length in spans:
                 self._check_span(content_type, length, direction.version)
-                if content_type == ContentType.APPLICATION_DATA and offset == run_end:
+                if content_type == _APPLICATION_DATA and offset == run_end:
                     run_end += length
                     continue
                 if run_end > run_start:
-                    out.append(
-                        (ContentType.APPLICATION_DATA, bytes(plain[run_start:run_end]), True)
-                    )
-                if content_type == ContentType.APPLICATION_DATA:
+                    out.append((_APPLICATION_DATA, bytes(plain[run_start:run_end]), True))
+                if content_type == _APPLICATION_DATA:
                     run_start, run_end = offset, offset + length
                 else:
                     out.append((content_type, bytes(plain[offset : offset + length]), True))
                     run_start = run_end = offset + length
             if run_end > run_start:
-                out.append((ContentType.APPLICATION_DATA, bytes(plain[run_start:run_end]), True))
+                out.append((_APPLICATION_DATA, bytes(plain[run_start:run_end]), True))
         return out
 
     def _short(self, payload: bytes, version: int) -> None:
@@ -309,14 +314,14 @@ class RecordLayer:
         content_type = record[0]
         payload = record[HEADER:]
         if self._read is not None and self._read.version == TLS12:
-            if content_type == ContentType.CHANGE_CIPHER_SPEC and payload == b"\x01":
+            if content_type == _CHANGE_CIPHER_SPEC and payload == b"\x01":
                 # Too short to be protected: a second ChangeCipherSpec, refused as such.
                 raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "change_cipher_spec")
             # RFC 5246 §6.2.3: after ChangeCipherSpec every record is protected.
             self._short(payload, TLS12)
             outer_type, plaintext = self._read.cipher.open(record)
             return self._check_inner(outer_type, plaintext, TLS12)
-        if content_type == ContentType.APPLICATION_DATA:
+        if content_type == _APPLICATION_DATA:
             if self._read is None:
                 if self.skip_early_data:  # after a HelloRetryRequest: skipped unread
                     self._skip(payload)
@@ -329,7 +334,7 @@ class RecordLayer:
             self._short(payload, TLS13)
             inner_type, plaintext = self._read.cipher.open(record)
             return self._check_inner(inner_type, plaintext, TLS13)
-        if self._read is not None and content_type == ContentType.HANDSHAKE:
+        if self._read is not None and content_type == _HANDSHAKE:
             raise ProtocolError(
                 AlertDescription.UNEXPECTED_MESSAGE, "plaintext handshake after keys"
             )
@@ -362,12 +367,10 @@ class RecordLayer:
         # A protected TLS 1.2 ChangeCipherSpec is passed on, for the connection to refuse.
         if length > MAX_FRAGMENT:
             raise ProtocolError(AlertDescription.RECORD_OVERFLOW, "inner plaintext too long")
-        if content_type not in _TYPES or (
-            content_type == ContentType.CHANGE_CIPHER_SPEC and version == TLS13
-        ):
+        if content_type not in _TYPES or (content_type == _CHANGE_CIPHER_SPEC and version == TLS13):
             raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, f"inner type {content_type}")
         if not length:
-            if content_type != ContentType.APPLICATION_DATA:
+            if content_type != _APPLICATION_DATA:
                 raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "empty protected record")
             self._empty_records += 1
             if self._empty_records > MAX_EMPTY_RECORDS:
@@ -403,7 +406,7 @@ class HandshakeBuffer:
         if len(self._buf) < 4:
             return None
         length = int.from_bytes(self._buf[1:4], "big")
-        hello = self._buf[0] == HandshakeType.CLIENT_HELLO
+        hello = self._buf[0] == _CLIENT_HELLO
         limit = self.max_client_hello if hello else self.max_message
         if length > limit:
             raise ProtocolError(
