@@ -121,6 +121,7 @@ def _doc(client: float, server: float) -> dict[str, object]:
         "unit": "instructions/handshake",
         "n": 20,
         "n_subtracted": 0,
+        "rounds": 5,
         "client": client,
         "server": server,
         "reruns": 1,
@@ -140,7 +141,7 @@ def test_report_renders_an_instructions_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["report", str(path), "--csv", str(tmp_path / "ic.csv")])
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.strip().startswith("rust"))
-    assert line.split()[1:4] == ["4.000", "2.000", "2.00|0.50"]
+    assert line.split()[1:5] == ["4.000", "2.000", "2.00|0.50", "20x5"]
     assert "instructions run" in result.output
     assert (tmp_path / "ic.csv").read_text().count("\n") == 3
 

@@ -487,6 +487,12 @@ def _bytes_note(case: dict[str, Any], first: dict[str, Any]) -> str:
     return f"{size >> 10} KiB per connection" if size != first.get("bulk_bytes", 0) else ""
 
 
+def _n_cell(ins: dict[str, Any]) -> str:
+    """Connections counted: ``n`` per round times the rounds (``6x5``)."""
+    rounds = int(ins.get("rounds", 1))
+    return str(ins["n"]) if rounds == 1 else f"{ins['n']}x{rounds}"
+
+
 HEADER = ("impl (client:server)", "client M", "server M", "ratio c|s", "n", "note")
 
 
@@ -504,7 +510,7 @@ def rows(group: list[dict[str, Any]], baseline: str) -> list[list[str]]:
                 f"{ins['client'] / 1e6:.3f}",
                 f"{ins['server'] / 1e6:.3f}",
                 _side_ratio(c, group, baseline),
-                str(ins["n"]),
+                _n_cell(ins),
                 _bytes_note(c, group[0]),
             ]
         )
@@ -536,7 +542,8 @@ def table(data: dict[str, Any], baseline: str = "ssl") -> str:
     lines.append(
         f"instructions run ({version} callgrind, in memory): millions of instructions per "
         f"handshake (bulk: per MB) on each side; ratio: against {baseline} per side "
-        "(above 1: more instructions); n: connections counted"
+        "(above 1: more instructions); n: connections counted, per round x rounds (the "
+        "figure is the rounds' median)"
     )
     return "\n".join(lines).rstrip() + "\n"
 
@@ -555,7 +562,8 @@ def markdown(data: dict[str, Any], baseline: str = "ssl") -> str:
         out.append("")
     out.append(
         f"Millions of instructions per handshake (bulk: per MB) per side under callgrind; "
-        f"ratios against `{baseline}`."
+        f"ratios against `{baseline}`; n: connections per round x rounds, the figure the "
+        "rounds' median."
     )
     return "\n".join(out) + "\n"
 
