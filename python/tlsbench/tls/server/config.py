@@ -121,6 +121,11 @@ class ServerConfig:
         )
 
 
-def spoken_versions(config: ServerConfig) -> set[int]:
-    """The versions accepted that have a suite configured."""
-    return {suite_version(s) for s in config.cipher_suites} & set(config.versions)
+def spoken_versions(config: ServerConfig) -> frozenset[int]:
+    """The versions accepted that have a suite configured (worked out once per config)."""
+    return _spoken_versions(tuple(config.cipher_suites), tuple(config.versions))
+
+
+@functools.lru_cache(maxsize=64)
+def _spoken_versions(suites: tuple[CipherSuite, ...], versions: tuple[int, ...]) -> frozenset[int]:
+    return frozenset(suite_version(s) for s in suites) & frozenset(versions)

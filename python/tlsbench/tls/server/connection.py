@@ -6,6 +6,8 @@ HelloRetryRequest), a TLS 1.2 one to ``tls12``.
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 from .. import extensions as ext
 from ..alerts import ProtocolError
 from ..connection import State
@@ -20,7 +22,7 @@ def _fail(alert: AlertDescription, message: str) -> ProtocolError:
     return ProtocolError(alert, message)
 
 
-def select_version(ours: set[int], hello: ClientHello) -> int:
+def select_version(ours: Set[int], hello: ClientHello) -> int:
     """The highest of ``ours`` the client speaks (§4.2.1; RFC 5246 Appendix E.1 without it)."""
     if hello.legacy_version < SSL3:  # not even SSL 3.0: refused whatever else it offers
         shown = f"{hello.legacy_version:#06x}"
