@@ -338,9 +338,9 @@ def watching_transcripts() -> Iterator[None]:
             write(self, content_type, data)
             return
         self.flush_handshake()  # only this data's records are counted
-        at, before = time.perf_counter(), len(self._out)
+        at, before = time.perf_counter(), len(self._out)  # the record layer's queued writes
         write(self, content_type, data)
-        lengths = _records(self._out[before:])
+        lengths = _records(b"".join(self._out[before:]))
         log.sent.append(
             DataNote(len(data), sum(lengths), len(lengths), at, log.write_key, _first_line(data))
         )
@@ -350,7 +350,9 @@ def watching_transcripts() -> Iterator[None]:
         if log is None:
             return read_records(self, batch)
         lengths = _records(self._in)
-        records = read_records(self, batch)
+        # One record at a time, so that each record on the wire gets its note: a batch
+        # hands consecutive application data out as one.
+        records = read_records(self, False)
         now = time.perf_counter()
         for (content_type, payload, _), wire in zip(records, lengths, strict=False):
             if content_type == APPLICATION_DATA:
