@@ -279,8 +279,27 @@ def _vgdb(tool: str) -> str | None:
     return shutil.which("vgdb", path=os.path.dirname(tool)) or shutil.which("vgdb")
 
 
+def _no_aslr() -> list[str]:
+    """``setarch -R``, where it works: the same addresses in every rerun.
+
+    With address randomisation the same build's counts moved by up to 0.3% between
+    processes (the interpreter hashes some objects by address, and copies take other
+    paths at other alignments); without, they repeat (docs/benchmarks.md). Where the
+    personality call is refused (some containers), nothing: the counts still agree to
+    about that much."""
+    setarch = shutil.which("setarch")
+    if setarch is None:
+        return []
+    try:
+        done = subprocess.run([setarch, "-R", "true"], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [setarch, "-R"] if done.returncode == 0 else []
+
+
 def _command(tool: str, out: Path, jobs: Path, result: Path) -> list[str]:
     return [
+        *_no_aslr(),
         tool,
         "--tool=callgrind",
         "-q",

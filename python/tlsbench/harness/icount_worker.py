@@ -134,7 +134,8 @@ def instrument(on: bool) -> None:
     import time
 
     state = "on" if on else "off"
-    cmd = [vgdb, f"--pid={os.getpid()}", "instrumentation", state]
+    # the pid at a fixed width: the heap this leaves behind is the same whatever the pid
+    cmd = [vgdb, f"--pid={os.getpid():010d}", "instrumentation", state]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     while proc.poll() is None:
