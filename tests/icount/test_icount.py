@@ -179,3 +179,17 @@ def test_worker_pins_engine_ecdsa_signatures_and_the_engine_alone_does_not() -> 
 
     assert run("pinned") == "True True"
     assert run("plain") == "False False"
+
+
+def test_credentials_are_kept_between_runs_and_remade_when_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(icount.CREDENTIALS_ENV, str(tmp_path / "kept"))
+    first = icount.kept_credentials("rsa2048", tmp_path / "work")
+    pem = first.cert_file.read_bytes()
+    again = icount.kept_credentials("rsa2048", tmp_path / "work2")
+    assert again == first and again.cert_file.read_bytes() == pem  # the same key and chain
+    first.key_file.unlink()
+    remade = icount.kept_credentials("rsa2048", tmp_path / "work3")
+    assert remade.key_file.is_file() and remade.cert_file.read_bytes() != pem
+    assert not (tmp_path / "work").exists()  # nothing written beside the run

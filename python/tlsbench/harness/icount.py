@@ -449,6 +449,57 @@ def block(outcome: Outcome, version: str) -> dict[str, Any]:
     }
 
 
+CREDENTIALS_ENV = "TLSBENCH_ICOUNT_CREDENTIALS"
+"""Where the instruction counts keep their certificates (default: the user's cache)."""
+
+
+def credentials_dir() -> Path:
+    """``$TLSBENCH_ICOUNT_CREDENTIALS``, else ``$XDG_CACHE_HOME`` (``~/.cache``)
+    ``/tlsbench/icount-credentials``."""
+    if os.environ.get(CREDENTIALS_ENV):
+        return Path(os.environ[CREDENTIALS_ENV])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "tlsbench" / "icount-credentials"
+
+
+def kept_credentials(cert: str, workdir: Path) -> Any:
+    """The CA, leaf and key files of ``cert``, the same in every run on this machine.
+
+    RSA costs depend on the key: with a fresh rsa2048 CA and leaf per run the TLS 1.2
+    RSA rows moved by up to 0.5% between runs (certificate check and RSA decryption,
+    OpenSSL's big-number code), so the counts keep one set per kind, made on first use
+    and again when the leaf has less than 30 days left. Where the directory cannot be
+    written, fresh ones in ``workdir``."""
+    import datetime
+
+    from cryptography import x509
+
+    from tlsbench.tls.certs import CredentialFiles, write_credentials
+
+    home = credentials_dir() / cert
+    files = CredentialFiles(
+        home / f"{cert}-ca.pem", home / f"{cert}-cert.pem", home / f"{cert}-key.pem"
+    )
+    soon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30)
+    try:
+        leaf = x509.load_pem_x509_certificate(files.cert_file.read_bytes())
+        if leaf.not_valid_after_utc > soon and files.key_file.is_file() and files.ca_file.is_file():
+            return files
+    except (OSError, ValueError):
+        pass
+    fresh = home.parent / f".{cert}-{os.getpid()}"
+    try:
+        write_credentials(fresh, cert)  # type: ignore[arg-type]
+        shutil.rmtree(home, ignore_errors=True)  # expired or incomplete
+    except OSError:
+        return write_credentials(workdir, cert)  # type: ignore[arg-type]
+    try:
+        fresh.rename(home)  # the set as a whole
+    except OSError:
+        shutil.rmtree(fresh, ignore_errors=True)  # a concurrent run's set came first
+    return files
+
+
 def run_instructions(
     cases: list[Case],
     workdir: Path,
@@ -457,8 +508,6 @@ def run_instructions(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[list[tuple[Outcome, dict[str, Any] | None]], float]:
     """Measure ``cases``; per case its outcome and instructions block, and the seconds taken."""
-    from tlsbench.tls.certs import write_credentials
-
     from .impls import openssl_conf
 
     tool, version = valgrind()
@@ -468,7 +517,7 @@ def run_instructions(
     for case in cases:
         measured = icount_case(case)
         if measured.cert not in creds:
-            files = write_credentials(workdir, measured.cert)  # type: ignore[arg-type]
+            files = kept_credentials(measured.cert, workdir)
             creds[measured.cert] = Tls(
                 "", "", "", measured.cert, str(files.ca_file), str(files.cert_file),
                 str(files.key_file),
