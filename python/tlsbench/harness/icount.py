@@ -465,11 +465,11 @@ def credentials_dir() -> Path:
 def kept_credentials(cert: str, workdir: Path) -> Any:
     """The CA, leaf and key files of ``cert``, the same in every run on this machine.
 
-    RSA costs depend on the key: with a fresh rsa2048 CA and leaf per run the TLS 1.2
-    RSA rows moved by up to 0.5% between runs (certificate check and RSA decryption,
-    OpenSSL's big-number code), so the counts keep one set per kind, made on first use
-    and again when the leaf has less than 30 days left. Where the directory cannot be
-    written, fresh ones in ``workdir``."""
+    RSA costs depend on the key (OpenSSL's big-number code): between two runs with fresh
+    rsa2048 credentials the client's certificate check alone differed by ~5 K
+    instructions a handshake (0.3%), so the counts keep one set per kind, made on first
+    use and again when the leaf has less than 30 days left. Where the directory cannot
+    be written, fresh ones in ``workdir``."""
     import datetime
 
     from cryptography import x509
