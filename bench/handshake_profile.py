@@ -8,8 +8,8 @@ same thread. Groups: engine file, pyca's asymmetric calls, the core, other built
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import cProfile
+import dataclasses
 import pstats
 import tempfile
 from typing import Literal
