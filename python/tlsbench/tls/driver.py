@@ -14,7 +14,9 @@ import socket
 from .alerts import describe
 from .client import ClientConfig, ClientConnection
 from .connection import Connection
+from .constants import AlertDescription
 from .events import (
+    AlertReceived,
     ApplicationData,
     ConnectionClosed,
     Event,
@@ -147,7 +149,12 @@ class TlsStream:
         self._flush()
 
     def close(self) -> None:
-        """Send close_notify, wait for the peer's (or end of stream), close the socket."""
+        """Send close_notify, wait for the peer's (or end of stream), close the socket.
+
+        Once close_notify went both ways nothing more can come, and the socket is closed
+        at once, as after OpenSSL's two-way shutdown; otherwise it is half-closed and
+        drained first, so that the peer reads what we sent rather than a TCP reset.
+        """
         if not self._socket_open:
             return
         self.conn.close()
@@ -158,7 +165,18 @@ class TlsStream:
                 self._read_once()
         except (OSError, TlsConnectionError):
             pass
+        if self._peer_closed_cleanly():
+            self._socket_open = False
+            self.sock.close()
+            return
         self._shutdown()
+
+    def _peer_closed_cleanly(self) -> bool:
+        """The peer's close_notify arrived (and with it the end of its data)."""
+        return any(
+            isinstance(e, AlertReceived) and e.description == AlertDescription.CLOSE_NOTIFY
+            for e in self.events
+        )
 
     def __enter__(self) -> TlsStream:
         return self
