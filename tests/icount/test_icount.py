@@ -40,16 +40,18 @@ def test_counts_per_side_are_positive_repeatable_and_see_the_handicap(
     _valgrind()
     (c1, s1), (c2, s2) = _counts(tmp_path / "a", reruns=2)
     assert c1 > 1e6 and s1 > 1e6  # a TLS 1.3 handshake is millions of instructions a side
-    assert abs(c1 - c2) / c1 < 0.001, (c1, c2)
-    assert abs(s1 - s2) / s1 < 0.001, (s1, s2)
+    # two processes of one build: a whole process can still shift by up to ~0.3% (another
+    # heap layout, cause not found: docs/benchmarks.md "Instruction counts")
+    assert abs(c1 - c2) / c1 < 0.003, (c1, c2)
+    assert abs(s1 - s2) / s1 < 0.003, (s1, s2)
     monkeypatch.setenv("TLSBENCH_TEST_HANDICAP", str(HANDICAP))
     [(ch, sh)] = _counts(tmp_path / "b", reruns=1)
     assert ch > c1 * 1.01, (ch, c1)  # the handicap is the client's work...
-    # ...and not the server's: with the collector off inside the segments and the median
-    # of 5 rounds it moved 0.03% here (the client's extra allocations leave the
-    # interpreter's allocator in another state), far below what the client gained.
-    assert abs(sh - s1) / s1 < 0.001, (sh, s1)
-    assert abs(sh - s1) < 0.02 * (ch - c1), (sh, s1, ch, c1)
+    # ...and not the server's: it moved 0.03% with the handicap, but the handicap's run
+    # is another process, and a process can shift by up to ~0.3% (0.11% seen here on a
+    # frozen build); both far below what the client gained (+6%).
+    assert abs(sh - s1) / s1 < 0.004, (sh, s1)
+    assert abs(sh - s1) < 0.05 * (ch - c1), (sh, s1, ch, c1)
 
 
 def _segments(
