@@ -20,6 +20,10 @@ does not move it. The cases sharing an OpenSSL config and workload (``ssl`` read
 TLS 1.3 suite and group from ``OPENSSL_CONF``) share one valgrind process, two
 processes at a time. The counts are checked: callgrind's call counts of the gates must
 equal the calls made, and the two sides must add up to everything collected.
+
+Each process runs under ``setarch -R`` where that works, starts uninstrumented and is
+instrumented (through vgdb) only for a case's measured part, and every run uses the
+same kept certificates (:func:`kept_credentials`).
 """
 
 from __future__ import annotations
