@@ -209,7 +209,8 @@ class RecordLayer:
         return length
 
     def read_records(self, batch: bool = False) -> list[Record]:
-        """The next whole record, or with ``batch`` every whole protected record buffered.
+        """The next whole record, or with ``batch`` the run of whole application_data
+        records at the buffer's start (consecutive data joined into one record).
 
         A batch is opened in one provider call; if that fails (a KeyUpdate inside
         it, or a bad record) the cipher is rewound and one record is returned.
