@@ -35,7 +35,7 @@ from tlsbench.tls import (
     ServerConnection,
 )
 from tlsbench.tls.certs import load_certificate_chain, load_private_key
-from tlsbench.tls.driver import TlsStream
+from tlsbench.tls.driver import TlsStream, half_close
 
 from .params import OUR_IMPLS, TLS12_SUITES, Tls
 
@@ -452,15 +452,7 @@ class TcpSession:
 
     def close(self) -> None:
         """Half-close, read to the peer's end of stream (2 s at most), close."""
-        try:
-            self.sock.shutdown(socket.SHUT_WR)
-            self.sock.settimeout(2.0)
-            while self.sock.recv(1 << 16):
-                pass
-        except OSError:
-            pass
-        finally:
-            self.sock.close()
+        half_close(self.sock)
 
     def negotiated(self) -> dict[str, str]:
         """No TLS, nothing negotiated."""

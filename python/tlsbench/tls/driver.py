@@ -27,6 +27,20 @@ from .server import ServerConfig, ServerConnection
 RECV_SIZE = 1 << 18
 
 
+def half_close(sock: socket.socket) -> None:
+    """Half-close, read what the peer still sends until its end of stream (2 s at most),
+    then close: the peer reads everything we sent rather than a TCP reset."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(2.0)
+        while sock.recv(RECV_SIZE):
+            pass
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
 class TlsConnectionError(ConnectionError):
     """The connection ended with a fatal alert (``alert``), sent or received."""
 
@@ -92,15 +106,7 @@ class TlsStream:
         if not self._socket_open:
             return
         self._socket_open = False
-        try:
-            self.sock.shutdown(socket.SHUT_WR)
-            self.sock.settimeout(2.0)
-            while self.sock.recv(RECV_SIZE):
-                pass
-        except OSError:
-            pass
-        finally:
-            self.sock.close()
+        half_close(self.sock)
 
     # -- API ---------------------------------------------------------------------
     def do_handshake(self) -> HandshakeComplete:
