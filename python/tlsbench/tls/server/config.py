@@ -85,6 +85,11 @@ class ServerConfig:
             raise ValueError(f"client_auth={self.client_auth!r} needs client_ca_file")
 
     @functools.cached_property
+    def spoken_versions(self) -> frozenset[int]:
+        """The versions accepted that have a suite configured (made once per config)."""
+        return frozenset(suite_version(s) for s in self.cipher_suites) & frozenset(self.versions)
+
+    @functools.cached_property
     def certificates(self) -> tuple[ServerCertificate, ...]:
         """Every certificate, the main one first (made once per config)."""
         return (
@@ -123,9 +128,4 @@ class ServerConfig:
 
 def spoken_versions(config: ServerConfig) -> frozenset[int]:
     """The versions accepted that have a suite configured (worked out once per config)."""
-    return _spoken_versions(tuple(config.cipher_suites), tuple(config.versions))
-
-
-@functools.lru_cache(maxsize=64)
-def _spoken_versions(suites: tuple[CipherSuite, ...], versions: tuple[int, ...]) -> frozenset[int]:
-    return frozenset(suite_version(s) for s in suites) & frozenset(versions)
+    return config.spoken_versions
