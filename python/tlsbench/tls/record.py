@@ -267,22 +267,19 @@ class RecordLayer:
             return None
         del self._in[:end]
         out: list[Record] = []
-        run_start = run_end = 0  # application data not yet handed out, in _plain
+        data = stop = 0  # the plaintexts are packed: data not yet handed out is [data:offset]
         with memoryview(self._plain) as plain:
             for content_type, offset, length in spans:
                 self._check_span(content_type, length, direction.version)
-                if content_type == _APPLICATION_DATA and offset == run_end:
-                    run_end += length
-                    continue
-                if run_end > run_start:
-                    out.append((_APPLICATION_DATA, bytes(plain[run_start:run_end]), True))
+                stop = offset + length
                 if content_type == _APPLICATION_DATA:
-                    run_start, run_end = offset, offset + length
-                else:
-                    out.append((content_type, bytes(plain[offset : offset + length]), True))
-                    run_start = run_end = offset + length
-            if run_end > run_start:
-                out.append((_APPLICATION_DATA, bytes(plain[run_start:run_end]), True))
+                    continue
+                if offset > data:
+                    out.append((_APPLICATION_DATA, bytes(plain[data:offset]), True))
+                out.append((content_type, bytes(plain[offset:stop]), True))
+                data = stop
+            if stop > data:
+                out.append((_APPLICATION_DATA, bytes(plain[data:stop]), True))
         return out
 
     def _short(self, payload: bytes, version: int) -> None:
