@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .params import Case, Tls
+from .params import Case, Tls, kx_label
 
 CLIENT_GATE = "_operator_call"
 SERVER_GATE = "context_run"
@@ -52,6 +52,15 @@ VGDB_ENV = "TLSBENCH_ICOUNT_VGDB"
 
 HANDSHAKE_OPS = {"rust": 6, "cryptography": 6, "ssl": 6, "python": 2, "tlslite": 1}
 """Connections per round of a handshake case (a mixed pair takes the smaller)."""
+RSA_KX_HANDSHAKE_OPS = {"rust": 32, "cryptography": 32, "ssl": 32, "python": 32, "tlslite": 1}
+"""The same for TLS 1.2 RSA key exchange, whose client draws randomness no seed pins:
+OpenSSL's PKCS#1 v1.5 padding (3,148 instructions per zero byte drawn again, and the
+heap state those draws leave), and with it a random ClientKeyExchange that the rest of
+the handshake hashes and, on ``python``, encrypts in pure Python (whose integer
+arithmetic costs depend on the values). 32 connections average that out to 0.1% over
+reruns, and 32 is OpenSSL's RSA blinding period, so every round holds exactly one
+renewal of the server's blinding (~4.3 M instructions) and the median cannot pick
+rounds with and without one. tlslite-ng draws only pinned randomness."""
 BULK_OPS = {"rust": 1, "cryptography": 1, "ssl": 1, "python": 1, "tlslite": 1}
 """Connections per round of a bulk case (and as many moving nothing)."""
 BULK_BYTES = {"rust": 4 << 20, "cryptography": 4 << 20, "ssl": 4 << 20, "python": 32 << 10}
@@ -133,7 +142,10 @@ def case_ops(case: Case, override: int | None) -> int:
     """Connections to measure: ``override`` (``--handshakes``) or the per-impl table."""
     if override is not None:
         return override
-    table = BULK_OPS if case.workload == "bulk" else HANDSHAKE_OPS
+    if case.workload == "bulk":
+        table = BULK_OPS
+    else:
+        table = RSA_KX_HANDSHAKE_OPS if kx_label(case.suite) == "rsa" else HANDSHAKE_OPS
     return min(table.get(case.client_impl, 2), table.get(case.server_impl, 2))
 
 
