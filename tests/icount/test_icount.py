@@ -91,6 +91,47 @@ def test_bulk_rounds_subtract_their_own_zero_byte_segment() -> None:
     assert icount.per_side(figures)[0] == 2e6
 
 
+def test_ssl_handshakes_take_the_median_of_three_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenSSL's own randomness can shift one whole ``ssl`` process: three processes a
+    rerun, each case's figure their median per side; other cases one process, apart."""
+    ssl = dataclasses.replace(CASE, client_impl="ssl", server_impl="ssl")
+    bulk = dataclasses.replace(ssl, workload="bulk")
+    tls = icount.Tls("1.3", CASE.suite, CASE.group, CASE.cert, "", "", "")
+    jobs = [icount.Job(c, tls, 6, "conf", 5, icount.case_processes(c)) for c in (CASE, ssl, bulk)]
+    assert [j.processes for j in jobs] == [3 if j.case is ssl else 1 for j in jobs]
+    figures = iter([(101.0, 50.0), (99.0, 52.0), (140.0, 51.0), (100.0, 60.0)] * 2)
+    calls: list[tuple[str, list[str]]] = []
+
+    def fake(tool: str, group: list[icount.Job], workdir: Path, tag: str) -> list[dict]:
+        calls.append((tag, [j.case.label + j.case.workload for j in group]))
+        out = []
+        for _ in group:
+            sides = next(figures) if group[0].processes == 3 else (7.0, 8.0)
+            out.append({"unsupported": "", "error": "", "sides": sides, "rounds": [sides],
+                        "collections": 0})  # fmt: skip
+        return out
+
+    monkeypatch.setattr(icount, "run_group", fake)
+    monkeypatch.setattr(icount, "PARALLEL", 1)  # the fake's figures in task order
+    rust, ssl_out, bulk_out = icount.measure("valgrind", jobs, tmp_path, reruns=2)
+    # each rerun: the rust case alone, ssl's handshake in three processes, bulk alone
+    assert sorted(calls) == sorted(
+        [(f"g{i}p{p}", [name]) for _ in range(2)
+         for i, name, procs in [(0, "sslbulk", 1), (1, "rusthandshake", 1), (2, "sslhandshake", 3)]
+         for p in range(procs)]
+    )  # fmt: skip
+    assert rust.samples == [(7.0, 8.0)] * 2 and bulk_out.samples == [(7.0, 8.0)] * 2
+    # rerun 0: (101, 50), (99, 52), (140, 51) -> 101 | 51; rerun 1: (100, 60), (101, 50),
+    # (99, 52) -> 100 | 52; the figure averages the reruns' medians
+    assert ssl_out.samples == [(101.0, 51.0), (100.0, 52.0)]
+    assert (ssl_out.client, ssl_out.server, ssl_out.processes) == (100.5, 51.5, 3)
+    assert len(ssl_out.round_samples) == 6
+    assert icount.block(ssl_out, "v")["processes"] == 3
+    assert icount._n_cell(icount.block(ssl_out, "v")) == "6x5x3"
+
+
 def test_read_part_sums_inclusive_cost_of_the_gates(tmp_path: Path) -> None:
     out = tmp_path / "cg.out.3"
     out.write_text(

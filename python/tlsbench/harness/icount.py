@@ -76,6 +76,14 @@ smaller); the figure is the median of the rounds' figures."""
 BULK_ROUNDS = {"rust": 3, "cryptography": 3, "ssl": 3, "python": 3, "tlslite": 1}
 """Rounds per bulk case: ``n`` connections moving ``bulk_bytes`` minus ``n`` moving none
 (tlslite-ng: one, for the time budget; all its randomness is pinned, it repeats exactly)."""
+PROCESSES = {"ssl": 3}
+"""Processes per rerun of a handshake case (a mixed pair takes the larger; default 1),
+each its own: the figure is the median of theirs, per side. ``ssl``'s randomness is
+OpenSSL's own (its DRBG inside libssl: the RSA-kx client's padding and premaster
+secret, the TLS 1.3 server's ECDSA nonces and key shares), which nothing in Python can
+seed: one process of its RSA-kx client sat 0.15% below the others, every round alike,
+and its TLS 1.3 server's rounds wander by 0.08%. The median of three processes leaves
+one such process out (docs/benchmarks.md)."""
 WARMUP = {"rust": 2, "cryptography": 2, "ssl": 2, "python": 1, "tlslite": 1}
 """Uncounted connections per handshake case before the counted ones (bulk: one, moving
 ``bulk_bytes``: the zero-byte connections' path is part of it)."""
@@ -110,6 +118,7 @@ class Job:
     ops: int
     conf: str
     rounds: int = 1
+    processes: int = 1
 
     def to_json(self) -> dict[str, Any]:
         """What the worker reads."""
@@ -136,6 +145,13 @@ def case_rounds(case: Case) -> int:
     """Rounds of measured connections for ``case``."""
     table = BULK_ROUNDS if case.workload == "bulk" else HANDSHAKE_ROUNDS
     return min(table.get(case.client_impl, 3), table.get(case.server_impl, 3))
+
+
+def case_processes(case: Case) -> int:
+    """Processes per rerun of ``case``: :data:`PROCESSES` for handshakes, else one."""
+    if case.workload == "bulk":
+        return 1
+    return max(PROCESSES.get(case.client_impl, 1), PROCESSES.get(case.server_impl, 1))
 
 
 def case_ops(case: Case, override: int | None) -> int:
@@ -282,10 +298,14 @@ class Outcome:
     unsupported: str = ""
     failed: str = ""
     rounds: int = 1
+    processes: int = 1
     samples: list[tuple[float, float]] = dataclasses.field(default_factory=list)
-    """Each rerun's per-side figures (the median of its rounds)."""
+    """Each rerun's per-side figures (the median of its rounds; with several processes,
+    the median of theirs)."""
     round_samples: list[list[tuple[float, float]]] = dataclasses.field(default_factory=list)
-    """Each rerun's rounds' figures."""
+    """Each process's rounds' figures, reruns in order."""
+    by_rerun: dict[int, list[tuple[float, float]]] = dataclasses.field(default_factory=dict)
+    """Each rerun's processes' per-side figures, as they come in."""
     collections: int = 0
     """Collector runs inside measured segments, all reruns (0: the collector was off)."""
 
@@ -398,11 +418,12 @@ def run_group(tool: str, jobs: list[Job], workdir: Path, tag: str) -> list[dict[
 
 
 def groups_of(jobs: list[Job]) -> list[list[Job]]:
-    """Jobs by OpenSSL config and workload, bulk first (the longer processes start first,
-    so the two at a time end about together); first-seen order otherwise."""
-    out: dict[tuple[str, str], list[Job]] = {}
+    """Jobs by OpenSSL config, workload and processes per rerun, bulk first (the longer
+    processes start first, so the two at a time end about together); first-seen order
+    otherwise."""
+    out: dict[tuple[str, str, int], list[Job]] = {}
     for job in jobs:
-        out.setdefault((job.conf, job.case.workload), []).append(job)
+        out.setdefault((job.conf, job.case.workload, job.processes), []).append(job)
     return [g for key, g in out.items() if key[1] == "bulk"] + [
         g for key, g in out.items() if key[1] != "bulk"
     ]
@@ -415,15 +436,21 @@ def measure(
     reruns: int = 1,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[Outcome]:
-    """Run every job ``reruns`` times (fresh processes); counts averaged over the reruns."""
-    outcomes = {id(j): Outcome(j.case, j.ops, rounds=j.rounds) for j in jobs}
+    """Run every job ``reruns`` times (fresh processes, ``job.processes`` of them a rerun:
+    their median); counts averaged over the reruns."""
+    outcomes = {id(j): Outcome(j.case, j.ops, rounds=j.rounds, processes=j.processes) for j in jobs}
     groups = groups_of(jobs)
-    tasks = [(r, i, g) for r in range(reruns) for i, g in enumerate(groups)]
+    tasks = [
+        (r, i, p, g)
+        for r in range(reruns)
+        for i, g in enumerate(groups)
+        for p in range(g[0].processes)
+    ]
     done = [0]
 
-    def one(task: tuple[int, int, list[Job]]) -> None:
-        rerun, index, group = task
-        counted = run_group(tool, group, workdir / f"r{rerun}", f"g{index}")
+    def one(task: tuple[int, int, int, list[Job]]) -> None:
+        rerun, index, process, group = task
+        counted = run_group(tool, group, workdir / f"r{rerun}", f"g{index}p{process}")
         for job, entry in zip(group, counted, strict=True):
             o = outcomes[id(job)]
             if entry["unsupported"]:
@@ -431,7 +458,7 @@ def measure(
             elif entry["error"]:
                 o.failed = entry["error"]
             else:
-                o.samples.append(entry["sides"])
+                o.by_rerun.setdefault(rerun, []).append(entry["sides"])
                 o.round_samples.append(entry["rounds"])
                 o.collections += entry["collections"]
         done[0] += 1
@@ -442,6 +469,10 @@ def measure(
         for future in [pool.submit(one, t) for t in tasks]:
             future.result()
     for o in outcomes.values():
+        for _, sides in sorted(o.by_rerun.items()):
+            o.samples.append(
+                (statistics.median(c for c, _ in sides), statistics.median(s for _, s in sides))
+            )
         if o.samples and not (o.failed or o.unsupported):
             o.reruns = len(o.samples)
             o.client = sum(s[0] for s in o.samples) / o.reruns
@@ -459,6 +490,7 @@ def block(outcome: Outcome, version: str) -> dict[str, Any]:
         "n": outcome.ops,
         "n_subtracted": outcome.ops if bulk else 0,
         "rounds": outcome.rounds,
+        "processes": outcome.processes,
         "client": outcome.client,
         "server": outcome.server,
         "reruns": outcome.reruns,
@@ -543,9 +575,12 @@ def run_instructions(
             measured.tls, measured.suite, measured.group, measured.cert,
             c.ca_file, c.cert_file, c.key_file,
         )  # fmt: skip
-        jobs.append(
-            Job(measured, tls, case_ops(measured, ops), openssl_conf(tls), case_rounds(measured))
+        ops_, rounds, procs = (
+            case_ops(measured, ops),
+            case_rounds(measured),
+            case_processes(measured),
         )
+        jobs.append(Job(measured, tls, ops_, openssl_conf(tls), rounds, procs))
     outcomes = measure(tool, jobs, workdir, reruns, progress)
     out = [(o, block(o, version) if o.reruns else None) for o in outcomes]
     return out, time.monotonic() - start
@@ -572,9 +607,11 @@ def _bytes_note(case: dict[str, Any], first: dict[str, Any]) -> str:
 
 
 def _n_cell(ins: dict[str, Any]) -> str:
-    """Connections counted: ``n`` per round times the rounds (``6x5``)."""
-    rounds = int(ins.get("rounds", 1))
-    return str(ins["n"]) if rounds == 1 else f"{ins['n']}x{rounds}"
+    """Connections counted: ``n`` per round times the rounds (``6x5``), times the
+    processes when there are several (``6x5x3``)."""
+    rounds, processes = int(ins.get("rounds", 1)), int(ins.get("processes", 1))
+    cell = str(ins["n"]) if rounds == 1 else f"{ins['n']}x{rounds}"
+    return cell if processes == 1 else f"{cell}x{processes}"
 
 
 HEADER = ("impl (client:server)", "client M", "server M", "ratio c|s", "n", "note")
@@ -626,8 +663,8 @@ def table(data: dict[str, Any], baseline: str = "ssl") -> str:
     lines.append(
         f"instructions run ({version} callgrind, in memory): millions of instructions per "
         f"handshake (bulk: per MB) on each side; ratio: against {baseline} per side "
-        "(above 1: more instructions); n: connections counted, per round x rounds (the "
-        "figure is the rounds' median)"
+        "(above 1: more instructions); n: connections counted, per round x rounds [x "
+        "processes] (the figure is the rounds' median [the processes' median of those])"
     )
     return "\n".join(lines).rstrip() + "\n"
 
@@ -646,8 +683,8 @@ def markdown(data: dict[str, Any], baseline: str = "ssl") -> str:
         out.append("")
     out.append(
         f"Millions of instructions per handshake (bulk: per MB) per side under callgrind; "
-        f"ratios against `{baseline}`; n: connections per round x rounds, the figure the "
-        "rounds' median."
+        f"ratios against `{baseline}`; n: connections per round x rounds [x processes], the "
+        "figure the rounds' median [the processes' median of those]."
     )
     return "\n".join(out) + "\n"
 
