@@ -19,8 +19,9 @@ The figure is the median of the rounds' figures, so a rare event inside one roun
 does not move it. The cases sharing an OpenSSL config and workload (``ssl`` reads its
 TLS 1.3 suite and group from ``OPENSSL_CONF``) share one valgrind process, two
 processes at a time; ``ssl``'s handshakes run in three processes of their own, their
-median the figure (:data:`PROCESSES`). The counts are checked: callgrind's call counts of the gates must
-equal the calls made, and the two sides must add up to everything collected.
+median the figure (:data:`PROCESSES`). The counts are checked: callgrind's call counts
+of the gates must equal the calls made, and the two sides must add up to everything
+collected.
 
 Each process runs under ``setarch -R`` where that works, starts uninstrumented and is
 instrumented (through vgdb) only for a case's measured part, and every run uses the
