@@ -577,12 +577,16 @@ def run_instructions(
             measured.tls, measured.suite, measured.group, measured.cert,
             c.ca_file, c.cert_file, c.key_file,
         )  # fmt: skip
-        ops_, rounds, procs = (
-            case_ops(measured, ops),
-            case_rounds(measured),
-            case_processes(measured),
+        jobs.append(
+            Job(
+                measured,
+                tls,
+                case_ops(measured, ops),
+                openssl_conf(tls),
+                rounds=case_rounds(measured),
+                processes=case_processes(measured),
+            )
         )
-        jobs.append(Job(measured, tls, ops_, openssl_conf(tls), rounds, procs))
     outcomes = measure(tool, jobs, workdir, reruns, progress)
     out = [(o, block(o, version) if o.reruns else None) for o in outcomes]
     return out, time.monotonic() - start
