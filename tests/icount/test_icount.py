@@ -91,6 +91,18 @@ def test_bulk_rounds_subtract_their_own_zero_byte_segment() -> None:
     assert icount.per_side(figures)[0] == 2e6
 
 
+def test_rsa_key_exchange_handshakes_count_rounds_of_32() -> None:
+    """RSA-kx handshakes: 32 a round (OpenSSL's blinding period) but tlslite's 1; the
+    other handshakes keep their tables, and ``--handshakes`` overrides every one."""
+    rsa = dataclasses.replace(
+        CASE, tls="1.2", suite="TLS_RSA_WITH_AES_128_GCM_SHA256", cert="rsa2048"
+    )
+    assert icount.case_ops(rsa, None) == 32
+    assert icount.case_ops(dataclasses.replace(rsa, server_impl="tlslite"), None) == 1
+    assert icount.case_ops(CASE, None) == icount.HANDSHAKE_OPS["rust"] == 6
+    assert icount.case_ops(rsa, 5) == 5
+
+
 def test_ssl_handshakes_take_the_median_of_three_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
