@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM as PycaAESGCM
 
 from tlsbench.crypto.pure import AESGCM, ChaCha20Poly1305
-from tlsbench.crypto.pure.aes import AES
+from tlsbench.crypto.pure.aes import _SLICE_TABLES_FROM, AES
 from tlsbench.crypto.pure.chacha20 import ChaCha20, chacha20_block
 from tlsbench.crypto.pure.gcm import first_table, ghash, ghash_one_table, ghash_tables
 from tlsbench.crypto.pure.poly1305 import poly1305_mac
@@ -97,7 +97,7 @@ def test_aes_fips197(key: str, plaintext: str, ciphertext: str) -> None:
 
 
 @pytest.mark.parametrize("key_len", [16, 24, 32])
-@pytest.mark.parametrize("nblocks", [1, 2, 5, 6, 7, 33, 300])
+@pytest.mark.parametrize("nblocks", [1, 2, 5, 6, 7, 13, 14, 33, 300])
 @pytest.mark.parametrize("warm", [False, True], ids=["fresh key", "sliced tables built"])
 def test_aes_keystream_matches_block_function(key_len: int, nblocks: int, warm: bool) -> None:
     """Both keystream paths (T-table and byte-sliced) equal E(nonce || ctr), on a fresh
@@ -105,14 +105,14 @@ def test_aes_keystream_matches_block_function(key_len: int, nblocks: int, warm: 
     aes = AES(bytes(range(7, 7 + key_len)))
     nonce = bytes(range(100, 112))
     if warm:
-        aes.keystream(nonce, 0, 12)
+        aes.keystream(nonce, 0, _SLICE_TABLES_FROM)
     for counter in (1, 0xFFFFFFFF - 3):  # the second one wraps mod 2^32
         expected = b"".join(
             aes.encrypt_block(nonce + ((counter + i) & 0xFFFFFFFF).to_bytes(4, "big"))
             for i in range(nblocks)
         )
         assert aes.keystream(nonce, counter, nblocks) == expected
-    assert aes._sliced == (warm or nblocks >= 12)  # which path ran
+    assert aes._sliced == (warm or nblocks >= _SLICE_TABLES_FROM)  # which path ran
 
 
 def test_ghash_one_table_equals_sixteen() -> None:

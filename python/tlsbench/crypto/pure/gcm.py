@@ -66,11 +66,9 @@ def first_table(h: int) -> list[int]:
     for _ in range(7):
         v = pows[-1]
         pows.append((v >> 1) ^ _R if v & 1 else v >> 1)
-    t0 = [0] * 256
-    for k in range(8):  # bit k of the first byte is the coefficient of x^(7-k)
-        bit, p = 1 << k, pows[7 - k]
-        for i in range(bit):
-            t0[bit | i] = t0[i] ^ p
+    t0 = [0]
+    for p in reversed(pows):  # bit k of the byte (from the low end) is the coefficient of
+        t0 += [v ^ p for v in t0]  # x^(7-k): the entries with bit k set are t0[i] ^ pows[7-k]
     return t0
 
 
@@ -79,7 +77,7 @@ def ghash_one_table(t0: list[int], y: int, data: bytes) -> int:
     r8 = _R8
     for c in [hi << 64 | lo for hi, lo in _iter_qq(data)]:
         acc = 0
-        for b in reversed((y ^ c).to_bytes(16, "big")):
+        for b in (y ^ c).to_bytes(16, "little"):  # the last byte first
             acc = (acc >> 8) ^ r8[acc & 255] ^ t0[b]
         y = acc
     return y
@@ -108,10 +106,19 @@ class AESGCM:
         if len(key) not in (16, 24, 32):
             raise ValueError("AES-GCM key must be 16, 24 or 32 bytes")
         self._aes = AES(bytes(key))
-        self._h = int.from_bytes(self._aes.encrypt_block(bytes(16)), "big")
+        self._h = self._aes.keystream_int(bytes(12), 0, 1)  # E(0^128)
         self._t0 = first_table(self._h)
         self._tables: list[list[int]] | None = None
         self._blocks = 0
+
+    def _keystream(self, nonce: bytes, n: int) -> tuple[int, int]:
+        """E(J0) and the first ``n`` bytes of keystream (counters 2, 3, ...), as ints."""
+        nb = (n + 15) >> 4
+        ks = self._aes.keystream_int(nonce, 1, nb + 1)
+        if not n:
+            return ks, 0
+        rest = 128 * nb
+        return ks >> rest, (ks >> (rest - 8 * n)) & ((1 << 8 * n) - 1)
 
     def encrypt(self, nonce: bytes, data: bytes, aad: bytes | None) -> bytes:
         """Ciphertext || tag (SP 800-38D §7.1, IV || 0^31 || 1 as J0)."""
@@ -121,15 +128,9 @@ class AESGCM:
         n = len(data)
         if n > _MAX_DATA:
             raise OverflowError("AES-GCM data too long")
-        # Block 0 of the keystream is E(J0) for the tag, then counters 2, 3, ...
-        ks = self._aes.keystream(bytes(nonce), 1, (n + 15) // 16 + 1)
-        if n:
-            ct = (int.from_bytes(data, "big") ^ int.from_bytes(ks[16 : 16 + n], "big")).to_bytes(
-                n, "big"
-            )
-        else:
-            ct = b""
-        return ct + self._tag(ks, aad, ct)
+        e0, ks = self._keystream(bytes(nonce), n)
+        ct = (int.from_bytes(data, "big") ^ ks).to_bytes(n, "big") if n else b""
+        return ct + self._tag(e0, aad, ct)
 
     def decrypt(self, nonce: bytes, data: bytes, aad: bytes | None) -> bytes:
         """The plaintext, or BadRecordMac if the tag does not verify (§7.2)."""
@@ -141,16 +142,12 @@ class AESGCM:
             raise BadRecordMac()
         data = bytes(data)
         ct = data[:n]
-        ks = self._aes.keystream(bytes(nonce), 1, (n + 15) // 16 + 1)
-        if not hmac.compare_digest(self._tag(ks, aad, ct), data[n:]):
+        e0, ks = self._keystream(bytes(nonce), n)
+        if not hmac.compare_digest(self._tag(e0, aad, ct), data[n:]):
             raise BadRecordMac()
-        if not n:
-            return b""
-        return (int.from_bytes(ct, "big") ^ int.from_bytes(ks[16 : 16 + n], "big")).to_bytes(
-            n, "big"
-        )
+        return (int.from_bytes(ct, "big") ^ ks).to_bytes(n, "big") if n else b""
 
-    def _tag(self, ks: bytes, aad: bytes, ct: bytes) -> bytes:
+    def _tag(self, e0: int, aad: bytes, ct: bytes) -> bytes:
         """GHASH(A || pad || C || pad || [len(A)]64 || [len(C)]64) ^ E(J0) (§7.1 steps 5-6)."""
         buf = b"".join(
             (
@@ -170,4 +167,4 @@ class AESGCM:
                 s = ghash(self._tables, 0, buf)
             else:
                 s = ghash_one_table(self._t0, 0, buf)
-        return (s ^ int.from_bytes(ks[:16], "big")).to_bytes(16, "big")
+        return (s ^ e0).to_bytes(16, "big")
