@@ -32,10 +32,12 @@ class Kdf(_kdf.Kdf):
     """HMAC and HKDF-Expand from the standard library."""
 
     def hmac(self, hash: str, key: Buffer, data: Buffer) -> bytes:
-        return _hmac.digest(bytes(key), bytes(data), hash)
+        return _hmac.digest(key, data, hash)
 
     def hkdf_expand(self, hash: str, prk: Buffer, info: Buffer, length: int) -> bytes:
         h = self.check_expand_length(hash, length)
+        if length <= HASH_LEN[h]:  # one block, as every TLS 1.3 key, IV and secret
+            return _hmac.digest(prk, bytes(info) + b"\x01", h)[:length]
         key, info_b = bytes(prk), bytes(info)
         out, t = b"", b""
         for i in range(1, -(-length // HASH_LEN[h]) + 1):  # RFC 5869 §2.3
