@@ -31,6 +31,9 @@ def test_s_client_resumes_with_serve(tmp_path: Path, impl: str, mode: str) -> No
         first = s_client(served.port, served.ca_file, version, *extra, "-sess_out", str(session))
         assert "New, TLSv1." in first and "ping-resume" in first, first
         assert session.is_file(), first
+        # The server logs from a thread: the first handshake's line can come after
+        # s_client has returned, so it is awaited before the mark, not taken for the second's.
+        served.wait_for(" handshake ")
         mark = served.mark()
         second = s_client(served.port, served.ca_file, version, *extra, "-sess_in", str(session))
         assert "Reused, TLSv1." in second, second
