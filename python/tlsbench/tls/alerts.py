@@ -18,12 +18,15 @@ class ProtocolError(TlsError):
         self.description = AlertDescription(alert)
 
 
+_NAMES = {int(a): a.name.lower() for a in AlertDescription}
+_LEVELS = frozenset((AlertLevel.WARNING, AlertLevel.FATAL))
+_CLOSURES = frozenset((AlertDescription.CLOSE_NOTIFY, AlertDescription.USER_CANCELED))
+
+
 def describe(code: int) -> str:
     """The RFC name of an alert code, or its number when unknown."""
-    try:
-        return AlertDescription(code).name.lower()
-    except ValueError:
-        return f"alert_{code}"
+    name = _NAMES.get(code)
+    return name if name is not None else f"alert_{code}"
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,11 @@ class Alert:
         """Decode exactly one alert; §5.1 forbids fragmenting or coalescing them."""
         if len(data) != 2:
             raise ProtocolError(AlertDescription.DECODE_ERROR, "alert record is not 2 bytes")
-        if data[0] not in (AlertLevel.WARNING, AlertLevel.FATAL):
+        if data[0] not in _LEVELS:
             raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "unknown alert level")
         return cls(data[0], data[1])
 
     @property
     def is_closure(self) -> bool:
         """close_notify and user_canceled are closure alerts (§6.1); all others are fatal."""
-        return self.description in (AlertDescription.CLOSE_NOTIFY, AlertDescription.USER_CANCELED)
+        return self.description in _CLOSURES

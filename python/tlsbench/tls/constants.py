@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Generic, TypeVar
 
 SSL3 = 0x0300
 TLS12 = 0x0303
@@ -243,15 +244,27 @@ def suite_version(suite: int) -> int:
     return TLS13 if suite in TLS13_SUITES else TLS12
 
 
+def _key_exchange_of(name: str) -> KeyExchange | None:
+    for prefix, kx in (
+        ("TLS_ECDHE_ECDSA_", KeyExchange.ECDHE_ECDSA),
+        ("TLS_ECDHE_RSA_", KeyExchange.ECDHE_RSA),
+        ("TLS_RSA_", KeyExchange.RSA),
+    ):
+        if name.startswith(prefix):
+            return kx
+    return None
+
+
+# Read several times a handshake: a table, not an Enum name and three prefixes each time.
+_KEY_EXCHANGE = {s: kx for s in CipherSuite if (kx := _key_exchange_of(s.name)) is not None}
+
+
 def key_exchange(suite: CipherSuite) -> KeyExchange:
     """The key exchange of a TLS 1.2 suite."""
-    if suite.name.startswith("TLS_ECDHE_ECDSA_"):
-        return KeyExchange.ECDHE_ECDSA
-    if suite.name.startswith("TLS_ECDHE_RSA_"):
-        return KeyExchange.ECDHE_RSA
-    if suite.name.startswith("TLS_RSA_"):
-        return KeyExchange.RSA
-    raise ValueError(f"{suite.name} is not a TLS 1.2 suite")
+    kx = _KEY_EXCHANGE.get(suite)
+    if kx is None:
+        raise ValueError(f"{CipherSuite(suite).name} is not a TLS 1.2 suite")
+    return kx
 
 
 # What our client offers and our server accepts unless configured otherwise, in order
@@ -262,3 +275,24 @@ DEFAULT_VERSIONS = (TLS13,)
 DEFAULT_SERVER_VERSIONS = (TLS13, TLS12)
 """Versions our server accepts unless configured otherwise (it prefers the highest)."""
 DEFAULT_GROUPS = (NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1)
+
+
+E = TypeVar("E", bound=IntEnum)
+
+
+class ByValue(Generic[E]):
+    """``enum(value)`` as one dict lookup: calling an Enum class costs ~3 µs on Python
+    3.11 (its metaclass's ``__call__``), and a handshake converts several received values."""
+
+    def __init__(self, enum: type[E]) -> None:
+        self._enum = enum
+        self._members: dict[int, E] = {int(m): m for m in enum}
+
+    def __call__(self, value: int) -> E:
+        member = self._members.get(value)
+        return self._enum(value) if member is None else member  # unknown: its ValueError
+
+
+suite_of = ByValue(CipherSuite)
+group_of = ByValue(NamedGroup)
+scheme_of = ByValue(SignatureScheme)

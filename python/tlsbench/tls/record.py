@@ -62,6 +62,8 @@ class _Direction:
         self._key = key
         self._iv = iv
         self.version = version
+        self.explicit_nonce = version == TLS12 and "CHACHA20" not in suite.name
+        """TLS 1.2 AES-GCM records carry an 8-byte explicit nonce (RFC 5288 §3)."""
         self.cipher = provider.RecordCipher(version, int(suite), key, iv)
 
     def rewind(self, sequence: int) -> None:
@@ -286,16 +288,12 @@ class RecordLayer:
         """§5.2 / RFC 5246 §6.2.3.3: a ciphertext too short for its tag fails decryption."""
         if version == TLS13:  # the tag over at least the inner content type
             overhead = AEAD_TAG + 1
-        elif self._suite_has_explicit_nonce():
+        elif self._read is not None and self._read.explicit_nonce:
             overhead = AEAD_TAG + GCM_EXPLICIT_NONCE
         else:
             overhead = AEAD_TAG
         if len(payload) < overhead:
             raise ProtocolError(AlertDescription.BAD_RECORD_MAC, "record shorter than its tag")
-
-    def _suite_has_explicit_nonce(self) -> bool:
-        assert self._read is not None
-        return "CHACHA20" not in self._read.suite.name
 
     def _skip(self, payload: bytes) -> None:
         """Count one skipped early-data record against the bound (§4.2.10)."""

@@ -6,6 +6,8 @@ with SHA-384 may sign with a P-256 key, and RSASSA-PKCS1-v1_5 is allowed.
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -13,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 
 from .alerts import ProtocolError
 from .certs import PrivateKey
-from .constants import AlertDescription, SignatureScheme
+from .constants import AlertDescription, SignatureScheme, scheme_of
 
 _SERVER_CONTEXT = b"TLS 1.3, server CertificateVerify"
 _CLIENT_CONTEXT = b"TLS 1.3, client CertificateVerify"
@@ -29,6 +31,13 @@ _ECDSA: dict[SignatureScheme, tuple[type[ec.EllipticCurve], type[hashes.HashAlgo
 }
 # §4.4.3: RSASSA-PKCS1-v1_5 may appear in certificates but never in CertificateVerify.
 CERTIFICATE_VERIFY_SCHEMES = frozenset(_PSS_HASH) | frozenset(_ECDSA)
+
+
+@functools.cache
+def _ecdsa(ecdsa: type[ec.ECDSA], hash_type: type[hashes.HashAlgorithm]) -> ec.ECDSA:
+    """pyca's ECDSA algorithm object, made once (~4 µs a signature otherwise). Keyed by
+    the class as well, so that a replaced ``ec.ECDSA`` (icount's deterministic one) holds."""
+    return ecdsa(hash_type())
 
 
 def signed_content(transcript_hash: bytes, server: bool) -> bytes:
@@ -58,7 +67,7 @@ def sign(
         hash_type = _PSS_HASH[scheme]
         return key.sign(content, _pss(hash_type), hash_type())
     if scheme in _ECDSA and isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(content, ec.ECDSA(_ECDSA[scheme][1]()))
+        return key.sign(content, _ecdsa(ec.ECDSA, _ECDSA[scheme][1]))
     raise ValueError(f"cannot sign {scheme!r} with this key")
 
 
@@ -73,16 +82,16 @@ def verify(
     content = signed_content(transcript_hash, server)
     try:
         if scheme in _PSS_HASH and isinstance(public_key, rsa.RSAPublicKey):
-            hash_type = _PSS_HASH[SignatureScheme(scheme)]
+            hash_type = _PSS_HASH[scheme_of(scheme)]
             public_key.verify(signature, content, _pss(hash_type), hash_type())
             return
         if scheme in _ECDSA and isinstance(public_key, ec.EllipticCurvePublicKey):
-            curve, hash_type = _ECDSA[SignatureScheme(scheme)]
+            curve, hash_type = _ECDSA[scheme_of(scheme)]
             if not isinstance(public_key.curve, curve):
                 raise ProtocolError(
                     AlertDescription.ILLEGAL_PARAMETER, "ECDSA scheme for another curve"
                 )
-            public_key.verify(signature, content, ec.ECDSA(hash_type()))
+            public_key.verify(signature, content, _ecdsa(ec.ECDSA, hash_type))
             return
     except InvalidSignature:
         raise ProtocolError(
@@ -120,7 +129,7 @@ def sign_tls12(key: PrivateKey, scheme: SignatureScheme, content: bytes) -> byte
         if scheme in _PKCS1_HASH:
             return key.sign(content, padding.PKCS1v15(), _PKCS1_HASH[scheme]())
     if isinstance(key, ec.EllipticCurvePrivateKey) and scheme in _ECDSA_HASH_TLS12:
-        return key.sign(content, ec.ECDSA(_ECDSA_HASH_TLS12[scheme]()))
+        return key.sign(content, _ecdsa(ec.ECDSA, _ECDSA_HASH_TLS12[scheme]))
     raise ValueError(f"cannot sign {scheme!r} with this key")
 
 
@@ -131,16 +140,16 @@ def verify_tls12(
     try:
         if isinstance(public_key, rsa.RSAPublicKey):
             if scheme in _PSS_HASH:
-                hash_type = _PSS_HASH[SignatureScheme(scheme)]
+                hash_type = _PSS_HASH[scheme_of(scheme)]
                 public_key.verify(signature, content, _pss(hash_type), hash_type())
                 return
             if scheme in _PKCS1_HASH:
-                hash_type = _PKCS1_HASH[SignatureScheme(scheme)]
+                hash_type = _PKCS1_HASH[scheme_of(scheme)]
                 public_key.verify(signature, content, padding.PKCS1v15(), hash_type())
                 return
         if isinstance(public_key, ec.EllipticCurvePublicKey) and scheme in _ECDSA_HASH_TLS12:
-            hash_type = _ECDSA_HASH_TLS12[SignatureScheme(scheme)]
-            public_key.verify(signature, content, ec.ECDSA(hash_type()))
+            hash_type = _ECDSA_HASH_TLS12[scheme_of(scheme)]
+            public_key.verify(signature, content, _ecdsa(ec.ECDSA, hash_type))
             return
     except InvalidSignature:
         raise ProtocolError(

@@ -30,13 +30,14 @@ from ..constants import (
     DOWNGRADE_TLS12,
     TLS12,
     AlertDescription,
-    CipherSuite,
     ExtensionType,
     HandshakeType,
     KeyExchange,
-    NamedGroup,
     SignatureScheme,
+    group_of,
     key_exchange,
+    scheme_of,
+    suite_of,
     suite_version,
 )
 from ..keyexchange import KeyShare, rsa_pre_master_secret
@@ -147,7 +148,7 @@ def server_hello(conn: ClientBase, hello: ServerHello, message: Handshake) -> St
     conn.version = TLS12
     conn.ccs_allowed = False
     conn.shares = {}  # TLS 1.3 key shares are of no use now
-    conn.set_suite(CipherSuite(hello.cipher_suite))
+    conn.set_suite(suite_of(hello.cipher_suite))
     conn.transcript.start(conn.hash_name)
     secrets = Tls12Secrets(conn.random, hello.random)
     secrets.add(conn, message.raw)
@@ -217,11 +218,11 @@ class ExpectServerKeyExchange(State):
         s = self.plan.secrets
         content = m12.signed_params(s.client_random, s.server_random, ske.params)
         verify_tls12(self.public_key, ske.algorithm, ske.signature, content)
-        group = NamedGroup(ske.params.named_curve)
+        group = group_of(ske.params.named_curve)
         share = KeyShare(group, conn.crypto)
         pre_master_secret = share.exchange(ske.params.public)  # RFC 8422 §5.10
         conn.group = group
-        conn.signature_scheme = SignatureScheme(ske.algorithm)
+        conn.signature_scheme = scheme_of(ske.algorithm)
         s.add(conn, message.raw)
         return ExpectServerHelloDone(conn, self.plan, self.public_key, share, pre_master_secret)
 

@@ -25,7 +25,9 @@ from ..constants import (
     HandshakeType,
     NamedGroup,
     PskKeyExchangeMode,
-    SignatureScheme,
+    group_of,
+    scheme_of,
+    suite_of,
     suite_version,
 )
 from ..keyexchange import KeyShare
@@ -97,7 +99,7 @@ def server_hello(
             }
         ),
     )
-    suite = CipherSuite(hello.cipher_suite)
+    suite = suite_of(hello.cipher_suite)
     if retry_group is not None and suite != conn.suite:  # §4.1.4
         raise ProtocolError(
             AlertDescription.ILLEGAL_PARAMETER, "suite differs from the retry request"
@@ -111,7 +113,7 @@ def server_hello(
             raise ProtocolError(
                 AlertDescription.ILLEGAL_PARAMETER, "key share for a group not offered"
             )
-        group: NamedGroup | None = NamedGroup(share.group)
+        group: NamedGroup | None = group_of(share.group)
         assert group is not None
         shared_secret = conn.shares[group].exchange(share.key_exchange)
     elif psk is not None and PskKeyExchangeMode.PSK_KE in conn.config.psk_modes:
@@ -175,14 +177,14 @@ def retry(conn: ClientBase, hello: ServerHello, message: Handshake) -> NamedGrou
             int(g) for g in conn.shares
         }:
             raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "retry request for a bad group")
-        group = NamedGroup(selected)
+        group = group_of(selected)
         conn.shares = {group: KeyShare(group, conn.crypto)}
     elif cookie is None:
         raise ProtocolError(
             AlertDescription.ILLEGAL_PARAMETER, "retry request that changes nothing"
         )
     conn.hello_retry_request = True
-    conn.set_suite(CipherSuite(hello.cipher_suite))
+    conn.set_suite(suite_of(hello.cipher_suite))
     session = conn.session13
     if session is not None and not conn.psk_suite_fits(session.cipher_suite, [conn.suite]):
         conn.session13 = None  # §4.1.4: a PSK of another hash is dropped from ClientHello2
@@ -291,7 +293,7 @@ class ExpectCertificateVerify(State):
         ):
             raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "signature scheme not offered")
         verify(self.public_key, cv.algorithm, cv.signature, conn.transcript.digest(), server=True)
-        conn.signature_scheme = SignatureScheme(cv.algorithm)
+        conn.signature_scheme = scheme_of(cv.algorithm)
         conn.transcript.add(message.raw)
         return ExpectFinished(conn)
 

@@ -29,6 +29,7 @@ from ..constants import (
     ContentType,
     ExtensionType,
     PskKeyExchangeMode,
+    suite_of,
     suite_version,
 )
 from ..messages import ClientHello, Handshake, NewSessionTicket
@@ -83,7 +84,7 @@ def find_psk(conn: ServerBase, hello: ClientHello) -> Psk | None:
         client_age = ((identity.obfuscated_ticket_age - session.age_add) & 0xFFFFFFFF) / 1000
         if abs(client_age - (now - session.issued)) > AGE_TOLERANCE:
             continue
-        want = SUITE_HASH.get(CipherSuite(session.cipher_suite))
+        want = SUITE_HASH.get(suite_of(session.cipher_suite))
         suite = next(
             (
                 s
