@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
 from ..certs import PrivateKey, load_certificate_chain, load_private_key
 from ..constants import (
     DEFAULT_GROUPS,
@@ -20,6 +22,9 @@ from ..constants import (
 )
 from ..record import MAX_HANDSHAKE_MESSAGE
 from ..sessions import SessionCache, TicketKeys
+from ..signatures import schemes_for_key, schemes_for_key_tls12
+
+_CURVE_GROUPS = {"secp256r1": NamedGroup.SECP256R1, "secp384r1": NamedGroup.SECP384R1}
 
 ClientAuth = Literal["none", "optional", "require"]
 
@@ -30,6 +35,32 @@ class ServerCertificate:
 
     chain: tuple[bytes, ...]
     key: PrivateKey
+
+    # What negotiation asks of the key on every handshake, worked out once.
+    @functools.cached_property
+    def is_rsa(self) -> bool:
+        """An RSA key (RSA key transport, ECDHE_RSA); else an EC key."""
+        return isinstance(self.key, rsa.RSAPrivateKey)
+
+    @functools.cached_property
+    def curve_group(self) -> NamedGroup | None:
+        """The group of an EC key's curve (RFC 8422 §5.1), if we know it."""
+        key = self.key
+        return (
+            _CURVE_GROUPS.get(key.curve.name)
+            if isinstance(key, ec.EllipticCurvePrivateKey)
+            else None
+        )
+
+    @functools.cached_property
+    def schemes(self) -> tuple[SignatureScheme, ...]:
+        """The TLS 1.3 CertificateVerify schemes the key signs with, best first."""
+        return tuple(schemes_for_key(self.key))
+
+    @functools.cached_property
+    def schemes_tls12(self) -> tuple[SignatureScheme, ...]:
+        """The TLS 1.2 ServerKeyExchange schemes the key signs with, best first."""
+        return tuple(schemes_for_key_tls12(self.key))
 
     @classmethod
     def from_files(cls, cert_file: Path | str, key_file: Path | str) -> ServerCertificate:

@@ -39,12 +39,13 @@ from ..constants import (
     NamedGroup,
     SignatureScheme,
     key_exchange,
+    suite_of,
     suite_version,
 )
 from ..keyexchange import KeyShare, rsa_decrypt_pre_master_secret
 from ..messages import CertificateVerify, ClientHello, Finished, Handshake, ServerHello
 from ..sessions import ServerSession
-from ..signatures import schemes_for_key_tls12, verify_tls12
+from ..signatures import verify_tls12
 from ..tls12 import Tls12Secrets
 from . import resume12
 from .base import ServerBase
@@ -63,7 +64,6 @@ CLIENT_SCHEMES = (
     SignatureScheme.RSA_PSS_RSAE_SHA512,
     SignatureScheme.RSA_PKCS1_SHA512,
 )
-_CERT_CURVE = {"secp256r1": NamedGroup.SECP256R1, "secp384r1": NamedGroup.SECP384R1}
 
 
 def _fail(alert: AlertDescription, message: str) -> ProtocolError:
@@ -153,27 +153,23 @@ def _fits(
     group: NamedGroup | None,
 ) -> _Choice | None:
     """The choice of ``suite`` with ``certificate``, or None when they cannot go together."""
-    key = certificate.key
     kx = key_exchange(suite)
     if kx == KeyExchange.RSA:
-        return (
-            _Choice(suite, certificate, None, None) if isinstance(key, rsa.RSAPrivateKey) else None
-        )
+        return _Choice(suite, certificate, None, None) if certificate.is_rsa else None
     # RFC 5246 §7.4.1.4.1: without signature_algorithms the client means SHA-1, which we
     # do not sign with; only RSA key transport (no signature) is left.
-    usable = [
-        s
-        for s in schemes_for_key_tls12(key)
-        if not config.signature_schemes or s in config.signature_schemes
-    ]
-    scheme = next((s for s in usable if s in (offer.schemes or ())), None)
+    offered = offer.schemes or ()
+    ours = config.signature_schemes
+    scheme = next(
+        (s for s in certificate.schemes_tls12 if s in offered and (not ours or s in ours)), None
+    )
     if scheme is None or group is None:
         return None
-    if kx == KeyExchange.ECDHE_RSA and isinstance(key, rsa.RSAPrivateKey):
+    if kx == KeyExchange.ECDHE_RSA and certificate.is_rsa:
         return _Choice(suite, certificate, group, scheme)
     # RFC 8422 §5.1: the certificate's curve must be one the client supports.
-    if isinstance(key, ec.EllipticCurvePrivateKey) and kx == KeyExchange.ECDHE_ECDSA:
-        curve = _CERT_CURVE.get(key.curve.name)
+    if kx == KeyExchange.ECDHE_ECDSA:
+        curve = certificate.curve_group
         if curve is not None and curve in client_groups:
             return _Choice(suite, certificate, group, scheme)
     return None
@@ -286,7 +282,7 @@ def _resume(
 ) -> State:
     """§7.3 abbreviated handshake: ServerHello (the client's session ID echoed, RFC 5077
     §3.4 for a ticket), ChangeCipherSpec and Finished; the client's come next."""
-    suite = CipherSuite(session.cipher_suite)
+    suite = suite_of(session.cipher_suite)
     conn.resumed = True
     conn.set_suite(suite)
     conn.transcript.start(conn.hash_name)

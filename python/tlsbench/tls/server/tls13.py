@@ -39,7 +39,6 @@ from ..messages import (
     Handshake,
     ServerHello,
 )
-from ..signatures import schemes_for_key
 from .auth13 import ExpectClientCertificate, ExpectFinished, certificate_request
 from .base import ServerBase
 from .config import ServerCertificate, ServerConfig
@@ -113,7 +112,7 @@ def _choose_certificate(
 ) -> tuple[ServerCertificate, SignatureScheme]:
     """The first certificate with a scheme the client offered, and that scheme (§4.4.2.2)."""
     for certificate in config.certificates:
-        for scheme in schemes_for_key(certificate.key):
+        for scheme in certificate.schemes:
             if config.signature_schemes and scheme not in config.signature_schemes:
                 continue
             if scheme in offered:
