@@ -9,7 +9,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .. import extensions as ext
 from ..alerts import ProtocolError
-from ..certs import ip_literal
 from ..connection import Connection
 from ..constants import (
     SUITE_HASH,
@@ -41,11 +40,11 @@ class ClientBase(Connection):
             raise ValueError("verification needs ca_file and server_name (or verify=False)")
         if not config.versions or not set(config.versions) <= {TLS12, TLS13}:
             raise ValueError("versions must be a non-empty choice of TLS12 and TLS13")
-        self.suites = [s for s in config.cipher_suites if suite_version(s) in config.versions]
+        self.suites = config.offered_suites
         """The suites offered: those of the versions offered."""
         if not self.suites or not config.groups:
             raise ValueError("at least one cipher suite (of a version offered) and one group")
-        self.versions = tuple(v for v in config.versions if v in map(suite_version, self.suites))
+        self.versions = config.offered_versions
         """The versions offered: those of the config that have a suite offered."""
         self.config = config
         self.offers_tls13 = TLS13 in self.versions
@@ -83,37 +82,15 @@ class ClientBase(Connection):
     def make_client_hello(self, cookie: bytes | None = None) -> ClientHello:
         """ClientHello (§4.1.2) with the current key shares (and a cookie after HRR)."""
         c = self.config
-        exts: ext.Extensions = {}
-        if c.server_name and ip_literal(c.server_name) is None:  # RFC 6066 §3: no IP literals
-            exts[ExtensionType.SERVER_NAME] = ext.encode_server_name(c.server_name)
-        exts[ExtensionType.SUPPORTED_GROUPS] = ext.encode_supported_groups(
-            [int(g) for g in c.groups]
-        )
-        tls12 = TLS12 in self.versions
-        if tls12:  # RFC 8422 §5.1.2: only uncompressed points
-            exts[ExtensionType.EC_POINT_FORMATS] = ext.encode_ec_point_formats([0])
-        exts[ExtensionType.SIGNATURE_ALGORITHMS] = ext.encode_signature_algorithms(
-            [int(s) for s in c.signature_schemes]
-        )
-        if c.alpn_protocols:
-            exts[ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION] = ext.encode_alpn(
-                list(c.alpn_protocols)
-            )
-        if tls12:
-            if c.extended_master_secret:  # RFC 7627 §5.1
-                exts[ExtensionType.EXTENDED_MASTER_SECRET] = b""
-            exts[ExtensionType.RENEGOTIATION_INFO] = ext.encode_renegotiation_info()  # RFC 5746
+        head, tail = c.hello_extensions  # what the config fixes, encoded once
+        exts: ext.Extensions = dict(head)
+        if TLS12 in self.versions:
             ticket = self.session12.ticket if self.session12 else b""
             if c.session_tickets or ticket:  # RFC 5077 §3.2: empty asks for a ticket
                 exts[ExtensionType.SESSION_TICKET] = ext.encode_session_ticket(ticket)
         if not self.offers_tls13:  # a TLS 1.2 ClientHello, as OpenSSL -tls1_2 sends it
             return ClientHello(self.random, self.session_id, [int(s) for s in self.suites], exts)
-        offered = [v for v in (TLS13, TLS12) if v in self.versions]
-        exts[ExtensionType.SUPPORTED_VERSIONS] = ext.encode_supported_versions_client(offered)
-        if c.psk_modes:  # §4.2.9: without it a server sends no tickets
-            exts[ExtensionType.PSK_KEY_EXCHANGE_MODES] = ext.encode_psk_key_exchange_modes(
-                [int(m) for m in c.psk_modes]
-            )
+        exts.update(tail)
         if cookie is not None:
             exts[ExtensionType.COOKIE] = ext.encode_cookie(cookie)
         exts[ExtensionType.KEY_SHARE] = ext.encode_key_share_client(

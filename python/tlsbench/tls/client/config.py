@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..certs import PrivateKey
+from .. import extensions as ext
+from ..certs import PrivateKey, ip_literal
 from ..constants import (
     DEFAULT_GROUPS,
     DEFAULT_SUITES,
     DEFAULT_VERSIONS,
+    TLS12,
+    TLS13,
     CipherSuite,
+    ExtensionType,
     NamedGroup,
     PskKeyExchangeMode,
     SignatureScheme,
+    suite_version,
 )
 from ..sessions import Session
 
@@ -72,3 +78,50 @@ class ClientConfig:
     """Our certificate (DER, leaf first) for a server that asks; empty sends none."""
     private_key: PrivateKey | None = None
     """The key of ``certificate_chain``'s leaf (RSA-2048 or ECDSA P-256)."""
+
+    # What every ClientHello of this config offers, worked out once per config (the
+    # config is frozen): a handshake then adds only its own randoms, shares and session.
+    @functools.cached_property
+    def offered_suites(self) -> tuple[CipherSuite, ...]:
+        """The suites offered: those of the versions offered."""
+        return tuple(s for s in self.cipher_suites if suite_version(s) in self.versions)
+
+    @functools.cached_property
+    def offered_versions(self) -> tuple[int, ...]:
+        """The versions offered: those of ``versions`` that have a suite offered."""
+        have = {suite_version(s) for s in self.offered_suites}
+        return tuple(v for v in self.versions if v in have)
+
+    @functools.cached_property
+    def hello_extensions(self) -> tuple[ext.Extensions, ext.Extensions]:
+        """The ClientHello's extensions fixed by the config, encoded: those before the
+        TLS 1.2 session_ticket, and the TLS 1.3 ones after it (§4.1.2, RFC 5246 §7.4.1.4)."""
+        head: ext.Extensions = {}
+        if self.server_name and ip_literal(self.server_name) is None:  # RFC 6066 §3
+            head[ExtensionType.SERVER_NAME] = ext.encode_server_name(self.server_name)
+        head[ExtensionType.SUPPORTED_GROUPS] = ext.encode_supported_groups(
+            [int(g) for g in self.groups]
+        )
+        tls12 = TLS12 in self.offered_versions
+        if tls12:  # RFC 8422 §5.1.2: only uncompressed points
+            head[ExtensionType.EC_POINT_FORMATS] = ext.encode_ec_point_formats([0])
+        head[ExtensionType.SIGNATURE_ALGORITHMS] = ext.encode_signature_algorithms(
+            [int(s) for s in self.signature_schemes]
+        )
+        if self.alpn_protocols:
+            head[ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION] = ext.encode_alpn(
+                list(self.alpn_protocols)
+            )
+        if tls12:
+            if self.extended_master_secret:  # RFC 7627 §5.1
+                head[ExtensionType.EXTENDED_MASTER_SECRET] = b""
+            head[ExtensionType.RENEGOTIATION_INFO] = ext.encode_renegotiation_info()  # RFC 5746
+        tail: ext.Extensions = {}
+        if TLS13 in self.offered_versions:
+            offered = [v for v in (TLS13, TLS12) if v in self.offered_versions]
+            tail[ExtensionType.SUPPORTED_VERSIONS] = ext.encode_supported_versions_client(offered)
+            if self.psk_modes:  # §4.2.9: without it a server sends no tickets
+                tail[ExtensionType.PSK_KEY_EXCHANGE_MODES] = ext.encode_psk_key_exchange_modes(
+                    [int(m) for m in self.psk_modes]
+                )
+        return head, tail
