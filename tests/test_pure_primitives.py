@@ -97,7 +97,7 @@ def test_aes_fips197(key: str, plaintext: str, ciphertext: str) -> None:
 
 
 @pytest.mark.parametrize("key_len", [16, 24, 32])
-@pytest.mark.parametrize("nblocks", [1, 2, 5, 6, 7, 13, 14, 33, 300])
+@pytest.mark.parametrize("nblocks", [1, 2, 5, 6, 7, 8, 9, 33, 300])
 @pytest.mark.parametrize("warm", [False, True], ids=["fresh key", "sliced tables built"])
 def test_aes_keystream_matches_block_function(key_len: int, nblocks: int, warm: bool) -> None:
     """Both keystream paths (T-table and byte-sliced) equal E(nonce || ctr), on a fresh

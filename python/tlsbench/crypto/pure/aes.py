@@ -58,6 +58,13 @@ def _make_sbox() -> list[int]:
 
 
 _SBOX: Final = _make_sbox()
+
+
+def _byte_ones(nbytes: int) -> int:
+    """0x0101...01 over ``nbytes`` bytes."""
+    return int.from_bytes(b"\x01" * nbytes, "big")
+
+
 _MUL2: Final = [_xtime(s) for s in _SBOX]  # 2 * S[x]
 _MUL3: Final = [m ^ s for m, s in zip(_MUL2, _SBOX, strict=True)]  # 3 * S[x]
 
@@ -92,7 +99,11 @@ _ROUND, _LAST = _make_round_tables()
 # folded into a lookup), and ``t.translate(_XOR_TABLES[k])`` is b -> t[b] ^ k.
 _SBOX_B: Final = bytes(_SBOX)
 _MUL_B: Final = {1: _SBOX_B, 2: bytes(_MUL2), 3: bytes(_MUL3)}
-_XOR_TABLES: Final = [bytes(b ^ k for b in range(256)) for k in range(256)]
+_IDENTITY = int.from_bytes(bytes(range(256)), "big")
+_XOR_TABLES: Final = [(_IDENTITY ^ k * _byte_ones(256)).to_bytes(256, "big") for k in range(256)]
+# _SUB_XOR[k] is the table b -> S(b ^ k): a round key byte folded into SubBytes.  A
+# key's sliced tables are mostly these, so building them is mostly list indexing.
+_SUB_XOR: Final = [t.translate(_SBOX_B) for t in _XOR_TABLES]
 
 # MixColumns matrix (FIPS-197 §5.1.3, eq. 5.6): out[r] = XOR_j MIX[r][j] * in[j].
 _MIX: Final = ((2, 3, 1, 1), (1, 2, 3, 1), (1, 1, 2, 3), (3, 1, 1, 2))
@@ -111,8 +122,8 @@ _NEXT: Final = [4 * r + (c + r) % 4 for r in range(4) for c in range(4)]
 # Below this many blocks the round-table loop beats the byte-sliced one: in callgrind
 # ~79k instructions a block against ~415k a call plus ~7.5k a block.
 _SLICED_MIN_BLOCKS: Final = 6
-_SLICE_TABLES_FROM: Final = 14
-"""A key builds its sliced tables (~620k instructions, ~8 blocks of the round-table loop)
+_SLICE_TABLES_FROM: Final = 9
+"""A key builds its sliced tables (~230k instructions, ~3 blocks of the round-table loop)
 on the first keystream this long: below it the round-table loop is cheaper than building
 them and running the sliced path once."""
 
@@ -187,11 +198,11 @@ class AES:
             r1.append((j, xt[kb[0][12 + j]].translate(_MUL_B[_MIX[r][j]]), q))
         self._r1 = r1
         # Rounds 2 .. Nr-1: S(b ^ previous round key), in _SRC order.
-        self._mids = [[xt[kb[r - 1][q]].translate(_SBOX_B) for q in _SRC] for r in range(2, nr)]
+        sx = _SUB_XOR
+        self._mids = [[sx[kb[r - 1][q]] for q in _SRC] for r in range(2, nr)]
         # Round Nr: S(b ^ k[Nr-1]) ^ k[Nr], output (r, c) = block byte _DEST[k].
         self._last = [
-            xt[kb[nr - 1][q]].translate(_SBOX_B).translate(xt[kb[nr][d]])
-            for q, d in zip(_SRC, _DEST, strict=True)
+            sx[kb[nr - 1][q]].translate(xt[kb[nr][d]]) for q, d in zip(_SRC, _DEST, strict=True)
         ]
         self._sliced = True
 
