@@ -5,11 +5,18 @@
 close_notify. After a fatal alert, ours or the peer's, the socket is
 half-closed and drained before it is closed, so that the peer reads the alert
 rather than a TCP reset.
+
+A socket handed over with a timeout keeps it, enforced by the kernel
+(``SO_RCVTIMEO``/``SO_SNDTIMEO`` on a blocking socket, on Linux) rather than by
+Python, whose timeout costs a ``poll`` before every ``recv`` and ``send``. A wait
+that times out raises :class:`TimeoutError` as before.
 """
 
 from __future__ import annotations
 
 import socket
+import struct
+import sys
 
 from .alerts import describe
 from .client import ClientConfig, ClientConnection
@@ -26,19 +33,59 @@ from .server import ServerConfig, ServerConnection
 
 RECV_SIZE = 1 << 18
 
+SEND_PIECE = 1 << 18
+"""A larger write is sealed and sent this much at a time (a multiple of 2^14, so the
+records are those of one write), so the peer opens the first records while we seal
+the next."""
+
+KERNEL_TIMEOUTS = sys.platform.startswith("linux")
+"""Socket timeouts are moved into the kernel (``struct timeval`` options)."""
+
+
+def _timeval(seconds: float) -> bytes:
+    """``struct timeval`` for ``seconds`` (never zero: zero means no timeout)."""
+    whole = int(seconds)
+    micro = min(999_999, round((seconds - whole) * 1e6))
+    if whole == 0 and micro == 0:
+        micro = 1
+    return struct.pack("@ll", whole, micro)
+
+
+def kernel_timeouts(sock: socket.socket) -> bool:
+    """Make ``sock`` blocking with its Python timeout as the kernel's receive and send
+    timeouts (no ``poll`` before each call); False (nothing changed) when it has no
+    timeout or this is not Linux. A timeout then shows as ``BlockingIOError``."""
+    timeout = sock.gettimeout()
+    if not timeout or not KERNEL_TIMEOUTS:
+        return False
+    value = _timeval(timeout)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+    sock.settimeout(None)
+    return True
+
 
 def half_close(sock: socket.socket) -> None:
     """Half-close, read what the peer still sends until its end of stream (2 s at most),
     then close: the peer reads everything we sent rather than a TCP reset."""
     try:
         sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(2.0)
+        read_timeout(sock, 2.0)
         while sock.recv(RECV_SIZE):
             pass
     except OSError:
         pass
     finally:
         sock.close()
+
+
+def read_timeout(sock: socket.socket, seconds: float) -> None:
+    """Bound each further ``recv`` to ``seconds``: in the kernel if it keeps the timeouts
+    (a blocking socket, see :func:`kernel_timeouts`), else as Python's timeout."""
+    if KERNEL_TIMEOUTS and sock.gettimeout() is None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(seconds))
+    else:
+        sock.settimeout(seconds)
 
 
 class TlsConnectionError(ConnectionError):
@@ -57,7 +104,13 @@ class TlsConnectionError(ConnectionError):
 
 
 class TlsStream:
-    """A connection driven over a blocking socket."""
+    """A connection driven over a blocking socket.
+
+    A socket with a timeout is made blocking with that timeout kept by the kernel
+    (:func:`kernel_timeouts`): each ``recv`` or ``send`` is one system call. A wait for
+    the peer longer than the timeout raises :class:`TimeoutError`; a send that timed
+    out also closes the socket, as part of a record may have gone.
+    """
 
     def __init__(self, sock: socket.socket, conn: Connection) -> None:
         self.sock = sock
@@ -71,6 +124,7 @@ class TlsStream:
         self._read_offset = 0
         """How much of the first of them was read already."""
         self._socket_open = True
+        kernel_timeouts(sock)
 
     # -- plumbing --------------------------------------------------------------
     def _flush(self) -> None:
@@ -78,6 +132,10 @@ class TlsStream:
         if data and self._socket_open:
             try:
                 self.sock.sendall(data)
+            except (BlockingIOError, TimeoutError):  # the kernel's timeout, or Python's
+                self._socket_open = False
+                self.sock.close()
+                raise TimeoutError("timed out sending to the peer") from None
             except OSError:
                 pass  # the peer is gone; reading will tell
 
@@ -86,6 +144,8 @@ class TlsStream:
             data = self.sock.recv(RECV_SIZE)
         except (ConnectionResetError, BrokenPipeError):
             data = b""
+        except BlockingIOError:  # SO_RCVTIMEO expired
+            raise TimeoutError("timed out waiting for the peer") from None
         for event in self.conn.receive_data(data):
             if isinstance(event, ApplicationData):
                 if event.data:
@@ -120,9 +180,17 @@ class TlsStream:
         return self.handshake
 
     def send(self, data: bytes) -> None:
-        """Send all of ``data`` as application data."""
-        self.conn.send_data(data)
-        self._flush()
+        """Send all of ``data`` as application data, sealed and sent
+        :data:`SEND_PIECE` bytes at a time."""
+        if len(data) <= SEND_PIECE:
+            self.conn.send_data(data)
+            self._flush()
+            return
+        with memoryview(data) as view:
+            for start in range(0, len(view), SEND_PIECE):
+                # Not copied: the record layer seals it through the buffer protocol.
+                self.conn.send_data(view[start : start + SEND_PIECE])  # type: ignore[arg-type]
+                self._flush()
 
     def recv(self, max_bytes: int = RECV_SIZE) -> bytes:
         """Up to ``max_bytes`` of application data; ``b""`` once the peer has closed."""
@@ -159,18 +227,22 @@ class TlsStream:
 
         Once close_notify went both ways nothing more can come, and the socket is closed
         at once, as after OpenSSL's two-way shutdown; otherwise it is half-closed and
-        drained first, so that the peer reads what we sent rather than a TCP reset.
+        drained first, so that the peer reads what we sent rather than a TCP reset. The
+        wait for the peer's close_notify is 2 s at most.
         """
         if not self._socket_open:
             return
         self.conn.close()
-        self._flush()
         try:
-            self.sock.settimeout(2.0)
-            while self.closed is None:
-                self._read_once()
+            self._flush()
+            if self.closed is None:  # the peer's close_notify is still to come
+                read_timeout(self.sock, 2.0)
+                while self.closed is None:
+                    self._read_once()
         except (OSError, TlsConnectionError):
             pass
+        if not self._socket_open:
+            return
         if self._peer_closed_cleanly():
             self._socket_open = False
             self.sock.close()
