@@ -226,18 +226,23 @@ class Connection:
         self.transcript.add(raw)
         self.records.write(_HANDSHAKE, raw)
 
-    def set_read_secret(self, secret: bytes, application: bool = False) -> None:
-        """Decrypt from the next record with ``secret``; §5.1: only on a record boundary."""
+    def set_read_secret(
+        self, secret: bytes, application: bool = False, keys: tuple[bytes, bytes] | None = None
+    ) -> None:
+        """Decrypt from the next record with ``secret``; §5.1: only on a record boundary.
+
+        ``keys`` is its (key, iv) when a key-schedule stage already derived them (§7.3).
+        """
         if not self._handshake.empty:
             raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, "key change inside a record")
-        key, iv = self.crypto.tls13_traffic_keys(int(self.suite), secret)
+        key, iv = keys or self.crypto.tls13_traffic_keys(int(self.suite), secret)
         self.records.set_read_key(self.suite, key, iv)
         self._read_secret = secret
         self._app_read = application
 
-    def set_write_secret(self, secret: bytes) -> None:
-        """Encrypt from the next record with ``secret``."""
-        key, iv = self.crypto.tls13_traffic_keys(int(self.suite), secret)
+    def set_write_secret(self, secret: bytes, keys: tuple[bytes, bytes] | None = None) -> None:
+        """Encrypt from the next record with ``secret`` (``keys``: as for set_read_secret)."""
+        key, iv = keys or self.crypto.tls13_traffic_keys(int(self.suite), secret)
         self.records.set_write_key(self.suite, key, iv)
         self._write_secret = secret
 

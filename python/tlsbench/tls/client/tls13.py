@@ -130,8 +130,8 @@ def server_hello(
     conn.resumed = psk is not None
     stage = conn.key_schedule.handshake_stage(shared_secret, conn.transcript.digest())
     conn.handshake_stage = stage
-    conn.set_read_secret(stage.server_secret)
-    conn.set_write_secret(stage.client_secret)
+    conn.set_read_secret(stage.server_secret, keys=(stage.server_key, stage.server_iv))
+    conn.set_write_secret(stage.client_secret, (stage.client_key, stage.client_iv))
     # Appendix D.4: the dummy ChangeCipherSpec goes just before our first protected record.
     conn.records.ccs_pending = conn.middlebox_compat and not conn.ccs_sent
     conn.ccs_sent = True
@@ -318,11 +318,14 @@ class ExpectFinished(State):
             raise ProtocolError(AlertDescription.DECRYPT_ERROR, "server Finished is wrong")
         conn.transcript.add(message.raw)
         application = conn.key_schedule.application_stage(conn.transcript.digest())
-        conn.set_read_secret(application.server_secret, application=True)
+        server_keys = (application.server_key, application.server_iv)
+        conn.set_read_secret(application.server_secret, application=True, keys=server_keys)
         if conn.certificate_request is not None:
             _send_client_certificate(conn, conn.certificate_request)
         conn.send_handshake(Finished(conn.finished_verify_data(stage.client_finished_key)).encode())
-        conn.set_write_secret(application.client_secret)
+        conn.set_write_secret(
+            application.client_secret, (application.client_key, application.client_iv)
+        )
         conn.resumption_master_secret = conn.key_schedule.resumption_master_secret(
             conn.transcript.digest()
         )

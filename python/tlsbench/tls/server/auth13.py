@@ -47,10 +47,17 @@ def certificate_request(conn: ServerBase) -> bytes:
 class ExpectClientCertificate(State):
     """Waits for the client's Certificate (§4.4.2), which we asked for."""
 
-    def __init__(self, conn: ServerBase, client_application_secret: bytes, tickets: int) -> None:
+    def __init__(
+        self,
+        conn: ServerBase,
+        client_application_secret: bytes,
+        tickets: int,
+        keys: tuple[bytes, bytes] | None = None,
+    ) -> None:
         self.conn = conn
         self.secret = client_application_secret
         self.tickets = tickets
+        self.keys = keys
 
     def handle(self, message: Handshake) -> State:
         """Empty: certificate_required under ``require``; else the chain must reach our CA."""
@@ -68,7 +75,7 @@ class ExpectClientCertificate(State):
             if config.client_auth == "require":  # §4.4.2.4
                 raise ProtocolError(AlertDescription.CERTIFICATE_REQUIRED, "no client certificate")
             conn.transcript.add(message.raw)
-            return ExpectFinished(conn, self.secret, self.tickets)
+            return ExpectFinished(conn, self.secret, self.tickets, self.keys)
         if config.client_ca_file is None:
             raise ProtocolError(AlertDescription.INTERNAL_ERROR, "client_auth without a CA file")
         key = client_public_key(chain, config.client_ca_file)
@@ -76,7 +83,7 @@ class ExpectClientCertificate(State):
             raise ProtocolError(AlertDescription.UNSUPPORTED_CERTIFICATE, "client key cannot sign")
         conn.peer_certificates = tuple(chain)
         conn.transcript.add(message.raw)
-        return ExpectClientCertificateVerify(conn, key, self.secret, self.tickets)
+        return ExpectClientCertificateVerify(conn, key, self.secret, self.tickets, self.keys)
 
 
 class ExpectClientCertificateVerify(State):
@@ -88,11 +95,13 @@ class ExpectClientCertificateVerify(State):
         public_key: CertificatePublicKeyTypes,
         client_application_secret: bytes,
         tickets: int,
+        keys: tuple[bytes, bytes] | None = None,
     ) -> None:
         self.conn = conn
         self.public_key = public_key
         self.secret = client_application_secret
         self.tickets = tickets
+        self.keys = keys
 
     def handle(self, message: Handshake) -> State:
         """A scheme we listed, and a signature over the transcript (decrypt_error if wrong)."""
@@ -104,16 +113,24 @@ class ExpectClientCertificateVerify(State):
             raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "signature scheme not listed")
         verify(self.public_key, cv.algorithm, cv.signature, conn.transcript.digest(), server=False)
         conn.transcript.add(message.raw)
-        return ExpectFinished(conn, self.secret, self.tickets)
+        return ExpectFinished(conn, self.secret, self.tickets, self.keys)
 
 
 class ExpectFinished(State):
     """Waits for the client's Finished (§4.4.4), then issues ``tickets`` tickets."""
 
-    def __init__(self, conn: ServerBase, client_application_secret: bytes, tickets: int) -> None:
+    def __init__(
+        self,
+        conn: ServerBase,
+        client_application_secret: bytes,
+        tickets: int,
+        keys: tuple[bytes, bytes] | None = None,
+    ) -> None:
         self.conn = conn
         self.client_application_secret = client_application_secret
         self.tickets = tickets
+        self.keys = keys
+        """The secret's (key, iv), when the application stage derived them."""
 
     def handle(self, message: Handshake) -> State:
         """Verify the client's Finished and switch to its application keys."""
@@ -127,7 +144,7 @@ class ExpectFinished(State):
         if not hmac.compare_digest(expected, finished.verify_data):
             raise ProtocolError(AlertDescription.DECRYPT_ERROR, "client Finished is wrong")
         conn.transcript.add(message.raw)
-        conn.set_read_secret(self.client_application_secret, application=True)
+        conn.set_read_secret(self.client_application_secret, application=True, keys=self.keys)
         conn.resumption_master_secret = conn.key_schedule.resumption_master_secret(
             conn.transcript.digest()
         )

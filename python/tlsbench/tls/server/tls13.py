@@ -215,7 +215,7 @@ def _send_flight(
     conn.key_schedule = conn.crypto.KeySchedule(int(conn.suite), psk=secret)
     stage = conn.key_schedule.handshake_stage(shared_secret, conn.transcript.digest())
     conn.handshake_stage = stage
-    conn.set_write_secret(stage.server_secret)
+    conn.set_write_secret(stage.server_secret, (stage.server_key, stage.server_iv))
 
     encrypted: ext.Extensions = {}
     if conn.server_name is not None:
@@ -236,14 +236,18 @@ def _send_flight(
     verify_data = conn.finished_verify_data(stage.server_finished_key)
     conn.send_handshake(Finished(verify_data).encode())
     application = conn.key_schedule.application_stage(conn.transcript.digest())
-    conn.set_write_secret(application.server_secret)
-    conn.set_read_secret(stage.client_secret)  # §5.1: ClientHello must end its record
+    conn.set_write_secret(
+        application.server_secret, (application.server_key, application.server_iv)
+    )
+    # §5.1: ClientHello must end its record
+    conn.set_read_secret(stage.client_secret, keys=(stage.client_key, stage.client_iv))
     tickets = 0
     if wants_tickets(hello):
         tickets = conn.config.tickets if psk is None else min(1, conn.config.tickets)
+    client_keys = (application.client_key, application.client_iv)
     if client_auth:
-        return ExpectClientCertificate(conn, application.client_secret, tickets)
-    return ExpectFinished(conn, application.client_secret, tickets)
+        return ExpectClientCertificate(conn, application.client_secret, tickets, client_keys)
+    return ExpectFinished(conn, application.client_secret, tickets, client_keys)
 
 
 @functools.lru_cache(maxsize=64)
