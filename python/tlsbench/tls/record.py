@@ -126,10 +126,6 @@ class RecordLayer:
         self.flush_handshake()  # what was written before is sealed with the old key
         self._write = _Direction(self._provider, suite, key, iv, version)
 
-    @property
-    def _read_tls12(self) -> bool:
-        return self._read is not None and self._read.version == TLS12
-
     # -- output --------------------------------------------------------------
     def write(self, content_type: ContentType, data: bytes) -> None:
         """Queue ``data`` as records of ``content_type`` (fragmented, sealed if keyed).
@@ -191,22 +187,26 @@ class RecordLayer:
 
     def _next_length(self, start: int) -> int | None:
         """Length of the record at ``start`` if it is whole, after header checks."""
-        if len(self._in) - start < HEADER:
+        buf = self._in
+        if len(buf) - start < HEADER:
             return None
-        content_type = self._in[start]
-        length = int.from_bytes(self._in[start + 3 : start + 5], "big")
+        content_type = buf[start]
+        length = buf[start + 3] << 8 | buf[start + 4]
         if content_type not in _TYPES:
             raise ProtocolError(AlertDescription.UNEXPECTED_MESSAGE, f"content type {content_type}")
         # §5.1: legacy_record_version is ignored under TLS 1.3; until then (and under
         # TLS 1.2, RFC 5246 Appendix E.1) it must look like TLS, {03,XX}.
-        if self._in[start + 1] != 3 and not self.ignore_record_version:
+        if buf[start + 1] != 3 and not self.ignore_record_version:
             raise ProtocolError(AlertDescription.PROTOCOL_VERSION, "not a TLS record")
         # TLS 1.2 protects every content type; TLS 1.3 hides them all in application_data.
-        protected = content_type == _APPLICATION_DATA or self._read_tls12
+        read = self._read
+        protected = content_type == _APPLICATION_DATA or (
+            read is not None and read.version == TLS12
+        )
         limit = MAX_CIPHERTEXT if protected else MAX_FRAGMENT
         if length > limit:
             raise ProtocolError(AlertDescription.RECORD_OVERFLOW, "record too long")
-        if len(self._in) - start - HEADER < length:
+        if len(buf) - start - HEADER < length:
             return None
         return length
 
