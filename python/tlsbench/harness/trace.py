@@ -359,8 +359,8 @@ def watching_transcripts() -> Iterator[None]:
                 log.received.append(DataNote(len(payload), wire, 1, now, None, ""))
         return records
 
-    def writing_secret(self: Any, secret: bytes) -> None:
-        set_write_secret(self, secret)
+    def writing_secret(self: Any, secret: bytes, keys: tuple[bytes, bytes] | None = None) -> None:
+        set_write_secret(self, secret, keys)
         log = _log()
         if log is not None:
             log.write_key = _tls13_key_name(log, self, secret)
