@@ -130,6 +130,18 @@ them and running the sliced path once."""
 _ROUNDS: Final = {16: 10, 24: 12, 32: 14}
 
 
+def _make_rcon24() -> list[int]:
+    """Rcon[1..10] (FIPS-197 §5.2) in the top byte of a word."""
+    out, rcon = [], 1
+    for _ in range(10):
+        out.append(rcon << 24)
+        rcon = _xtime(rcon)
+    return out
+
+
+_RCON24: Final = _make_rcon24()
+
+
 @lru_cache(maxsize=16)
 def _byte_masks(nbytes: int) -> tuple[int, int]:
     """0x7f7f... and 0x0101... over ``nbytes`` bytes."""
@@ -148,13 +160,11 @@ def expand_key(key: bytes) -> list[int]:
         # XORed with t = SubWord(RotWord(last word)) ^ Rcon.
         k = int.from_bytes(key, "big")
         keys = [k]
-        rcon = 1
-        for _ in range(nr):
+        for rcon in _RCON24:
             last = (k & 0xFFFFFFFF).to_bytes(4, "big")
-            t = int.from_bytes((last[1:] + last[:1]).translate(sbox), "big") ^ (rcon << 24)
+            t = int.from_bytes((last[1:] + last[:1]).translate(sbox), "big") ^ rcon
             k ^= (k >> 32) ^ (k >> 64) ^ (k >> 96) ^ (t * _WORD_ONES)
             keys.append(k)
-            rcon = _xtime(rcon)
         return keys
     w = list(struct.unpack(f">{nk}I", key))
     rcon = 1
@@ -210,9 +220,12 @@ class AES:
         """Encrypt one 16-byte block (FIPS-197 §5.1)."""
         if len(block) != 16:
             raise ValueError("AES block must be 16 bytes")
+        return self.encrypt_int(int.from_bytes(block, "big")).to_bytes(16, "big")
+
+    def encrypt_int(self, block: int) -> int:
+        """:meth:`encrypt_block` of a block read as a big-endian int."""
         rk = self._rk
-        s = int.from_bytes(block, "big") ^ rk[0]
-        return _rounds(s, rk, 1).to_bytes(16, "big")
+        return _rounds(block ^ rk[0], rk, 1)
 
     def keystream(self, nonce: bytes, counter: int, nblocks: int) -> bytes:
         """E(nonce || ctr) for ctr = counter, counter + 1, ... (mod 2^32), concatenated.

@@ -106,7 +106,7 @@ class AESGCM:
         if len(key) not in (16, 24, 32):
             raise ValueError("AES-GCM key must be 16, 24 or 32 bytes")
         self._aes = AES(bytes(key))
-        self._h = self._aes.keystream_int(bytes(12), 0, 1)  # E(0^128)
+        self._h = self._aes.encrypt_int(0)
         self._t0 = first_table(self._h)
         self._tables: list[list[int]] | None = None
         self._blocks = 0
