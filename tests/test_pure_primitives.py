@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM as PycaAESGCM
 
 from tlsbench.crypto.pure import AESGCM, ChaCha20Poly1305
@@ -138,6 +139,19 @@ def test_aesgcm_same_on_both_sides_of_the_table_switch() -> None:
         if i == 1:
             assert ours._tables is None
     assert ours._tables is not None
+
+
+@pytest.mark.parametrize("key_len", [16, 24, 32])
+def test_aes_random_keys_match_pyca(key_len: int) -> None:
+    """The round-table block function and each key schedule (AES-128 has its own, a round
+    key at a time) against pyca's AES-ECB, random keys and blocks."""
+    rng = random.Random(key_len)
+    for _ in range(50):
+        key, block = rng.randbytes(key_len), rng.randbytes(16)
+        expected = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update(block)
+        aes = AES(key)
+        assert aes.encrypt_block(block) == expected
+        assert aes.encrypt_int(int.from_bytes(block, "big")) == int.from_bytes(expected, "big")
 
 
 def test_aes_bad_key() -> None:
