@@ -35,7 +35,7 @@ from tlsbench.tls import (
     ServerConnection,
 )
 from tlsbench.tls.certs import load_certificate_chain, load_private_key
-from tlsbench.tls.driver import TlsStream, half_close
+from tlsbench.tls.driver import TlsStream, half_close, kernel_timeouts
 
 from .params import OUR_IMPLS, TLS12_SUITES, Tls
 
@@ -433,22 +433,31 @@ def tlslite_check_client(conn: Any, ca_file: str) -> None:
 
 class TcpSession:
     """No TLS at all (``--impl tcp``): the workloads' bytes straight through the socket, the
-    reference a TLS stack's bulk rate is held against. Closing half-closes and waits for the
-    peer's end of stream, as close_notify both ways does."""
+    reference a TLS stack's bulk rate is held against. The socket's timeout is kept by the
+    kernel, as our driver keeps it (one system call per ``recv``/``send``, no ``poll``).
+    Closing half-closes and waits for the peer's end of stream, as close_notify both ways
+    does."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        kernel_timeouts(sock)
 
     def handshake(self) -> None:
         """Nothing to do: the TCP connection is all there is."""
 
     def send(self, data: bytes) -> None:
         """Send all of ``data``."""
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except BlockingIOError:  # SO_SNDTIMEO expired
+            raise TimeoutError("timed out sending to the peer") from None
 
     def recv(self, size: int) -> bytes:
         """Up to ``size`` bytes; b"" at the peer's end of stream."""
-        return self.sock.recv(size)
+        try:
+            return self.sock.recv(size)
+        except BlockingIOError:  # SO_RCVTIMEO expired
+            raise TimeoutError("timed out waiting for the peer") from None
 
     def close(self) -> None:
         """Half-close, read to the peer's end of stream (2 s at most), close."""
