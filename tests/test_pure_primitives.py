@@ -154,6 +154,19 @@ def test_aes_random_keys_match_pyca(key_len: int) -> None:
         assert aes.encrypt_int(int.from_bytes(block, "big")) == int.from_bytes(expected, "big")
 
 
+def test_aesgcm_keystream_as_int_or_bytes_matches_pyca() -> None:
+    """GCM takes keystreams of up to 64 blocks as one int and longer ones as bytes; lengths
+    on both sides of that switch and of the AES paths' thresholds match pyca."""
+    for n in [0, 1, 16, 17, 80, 81, 127, 128, 129, 1008, 1009, 1023, 1024, 1025, 1040]:
+        key = bytes((n + i) & 255 for i in range(16))
+        data = bytes((5 * j + n) & 255 for j in range(n))
+        ours, theirs = AESGCM(key), PycaAESGCM(key)
+        nonce = n.to_bytes(12, "big")
+        sealed = theirs.encrypt(nonce, data, b"hdr")
+        assert ours.encrypt(nonce, data, b"hdr") == sealed, n
+        assert ours.decrypt(nonce, sealed, b"hdr") == data, n
+
+
 def test_aes_bad_key() -> None:
     with pytest.raises(ValueError):
         AES(bytes(15))
