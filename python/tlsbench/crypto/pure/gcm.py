@@ -115,8 +115,8 @@ class AESGCM:
         """E(J0) and the first ``n`` bytes of keystream (counters 2, 3, ...), as ints."""
         nb = (n + 15) >> 4
         if nb > 64:  # cutting bytes is cheaper than masking an int this long
-            ks = self._aes.keystream(nonce, 1, nb + 1)
-            return int.from_bytes(ks[:16], "big"), int.from_bytes(ks[16 : 16 + n], "big")
+            blocks = self._aes.keystream(nonce, 1, nb + 1)
+            return int.from_bytes(blocks[:16], "big"), int.from_bytes(blocks[16 : 16 + n], "big")
         ks = self._aes.keystream_int(nonce, 1, nb + 1)
         if not n:
             return ks, 0
