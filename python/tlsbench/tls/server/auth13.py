@@ -9,6 +9,7 @@ Finished the server issues its NewSessionTickets (``psk13.send_tickets``).
 from __future__ import annotations
 
 import hmac
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -44,20 +45,23 @@ def certificate_request(conn: ServerBase) -> bytes:
     return CertificateRequest(b"", exts).encode()
 
 
+class ClientTraffic(NamedTuple):
+    """What the server's states after its flight carry to the client's Finished."""
+
+    secret: bytes
+    """The client's application traffic secret (§7.1)."""
+    keys: tuple[bytes, bytes] | None
+    """Its (key, iv), as the key schedule's application stage derived them."""
+    tickets: int
+    """NewSessionTickets to send once the client's Finished is in."""
+
+
 class ExpectClientCertificate(State):
     """Waits for the client's Certificate (§4.4.2), which we asked for."""
 
-    def __init__(
-        self,
-        conn: ServerBase,
-        client_application_secret: bytes,
-        tickets: int,
-        keys: tuple[bytes, bytes] | None = None,
-    ) -> None:
+    def __init__(self, conn: ServerBase, after: ClientTraffic) -> None:
         self.conn = conn
-        self.secret = client_application_secret
-        self.tickets = tickets
-        self.keys = keys
+        self.after = after
 
     def handle(self, message: Handshake) -> State:
         """Empty: certificate_required under ``require``; else the chain must reach our CA."""
@@ -75,7 +79,7 @@ class ExpectClientCertificate(State):
             if config.client_auth == "require":  # §4.4.2.4
                 raise ProtocolError(AlertDescription.CERTIFICATE_REQUIRED, "no client certificate")
             conn.transcript.add(message.raw)
-            return ExpectFinished(conn, self.secret, self.tickets, self.keys)
+            return ExpectFinished(conn, self.after)
         if config.client_ca_file is None:
             raise ProtocolError(AlertDescription.INTERNAL_ERROR, "client_auth without a CA file")
         key = client_public_key(chain, config.client_ca_file)
@@ -83,7 +87,7 @@ class ExpectClientCertificate(State):
             raise ProtocolError(AlertDescription.UNSUPPORTED_CERTIFICATE, "client key cannot sign")
         conn.peer_certificates = tuple(chain)
         conn.transcript.add(message.raw)
-        return ExpectClientCertificateVerify(conn, key, self.secret, self.tickets, self.keys)
+        return ExpectClientCertificateVerify(conn, key, self.after)
 
 
 class ExpectClientCertificateVerify(State):
@@ -93,15 +97,11 @@ class ExpectClientCertificateVerify(State):
         self,
         conn: ServerBase,
         public_key: CertificatePublicKeyTypes,
-        client_application_secret: bytes,
-        tickets: int,
-        keys: tuple[bytes, bytes] | None = None,
+        after: ClientTraffic,
     ) -> None:
         self.conn = conn
         self.public_key = public_key
-        self.secret = client_application_secret
-        self.tickets = tickets
-        self.keys = keys
+        self.after = after
 
     def handle(self, message: Handshake) -> State:
         """A scheme we listed, and a signature over the transcript (decrypt_error if wrong)."""
@@ -113,24 +113,15 @@ class ExpectClientCertificateVerify(State):
             raise ProtocolError(AlertDescription.ILLEGAL_PARAMETER, "signature scheme not listed")
         verify(self.public_key, cv.algorithm, cv.signature, conn.transcript.digest(), server=False)
         conn.transcript.add(message.raw)
-        return ExpectFinished(conn, self.secret, self.tickets, self.keys)
+        return ExpectFinished(conn, self.after)
 
 
 class ExpectFinished(State):
-    """Waits for the client's Finished (§4.4.4), then issues ``tickets`` tickets."""
+    """Waits for the client's Finished (§4.4.4), then issues ``after.tickets`` tickets."""
 
-    def __init__(
-        self,
-        conn: ServerBase,
-        client_application_secret: bytes,
-        tickets: int,
-        keys: tuple[bytes, bytes] | None = None,
-    ) -> None:
+    def __init__(self, conn: ServerBase, after: ClientTraffic) -> None:
         self.conn = conn
-        self.client_application_secret = client_application_secret
-        self.tickets = tickets
-        self.keys = keys
-        """The secret's (key, iv), when the application stage derived them."""
+        self.after = after
 
     def handle(self, message: Handshake) -> State:
         """Verify the client's Finished and switch to its application keys."""
@@ -144,10 +135,11 @@ class ExpectFinished(State):
         if not hmac.compare_digest(expected, finished.verify_data):
             raise ProtocolError(AlertDescription.DECRYPT_ERROR, "client Finished is wrong")
         conn.transcript.add(message.raw)
-        conn.set_read_secret(self.client_application_secret, application=True, keys=self.keys)
+        after = self.after
+        conn.set_read_secret(after.secret, application=True, keys=after.keys)
         conn.resumption_master_secret = conn.key_schedule.resumption_master_secret(
             conn.transcript.digest()
         )
         conn.complete_handshake()
-        send_tickets(conn, self.tickets)
+        send_tickets(conn, after.tickets)
         return ExpectTraffic(conn)

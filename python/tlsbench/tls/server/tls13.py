@@ -39,7 +39,7 @@ from ..messages import (
     Handshake,
     ServerHello,
 )
-from .auth13 import ExpectClientCertificate, ExpectFinished, certificate_request
+from .auth13 import ClientTraffic, ExpectClientCertificate, ExpectFinished, certificate_request
 from .base import ServerBase
 from .config import ServerCertificate, ServerConfig
 from .psk13 import Psk, check_binder, find_psk, wants_tickets
@@ -244,10 +244,12 @@ def _send_flight(
     tickets = 0
     if wants_tickets(hello):
         tickets = conn.config.tickets if psk is None else min(1, conn.config.tickets)
-    client_keys = (application.client_key, application.client_iv)
+    after = ClientTraffic(
+        application.client_secret, (application.client_key, application.client_iv), tickets
+    )
     if client_auth:
-        return ExpectClientCertificate(conn, application.client_secret, tickets, client_keys)
-    return ExpectFinished(conn, application.client_secret, tickets, client_keys)
+        return ExpectClientCertificate(conn, after)
+    return ExpectFinished(conn, after)
 
 
 @functools.lru_cache(maxsize=64)
