@@ -7,9 +7,10 @@ share of the CPU is the thread CPU time spent inside its own calls.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from .handicap import handicap, iterations
@@ -37,6 +38,15 @@ class SideClock:
         self._client_span = 0.0
         self._server_span = 0.0
         self._op_cpu = self._op_wall = 0.0
+
+    @contextlib.contextmanager
+    def operation(self) -> Iterator[None]:
+        """One operation: its calls' spans are booked, scaled, when it ends."""
+        self.start_op()
+        try:
+            yield
+        finally:
+            self.end_op()
 
     def start_op(self) -> None:
         """An operation begins: its calls' spans are scaled together at ``end_op``."""
@@ -93,59 +103,45 @@ def memory_op(
     clock: SideClock,
 ) -> OpTimes:
     """One connection of ``case.workload`` with both sides in this thread."""
-    clock.start_op()
-    try:
-        return _memory_op(new_client, new_server, case, block, digest, clock)
-    finally:
-        clock.end_op()
-
-
-def _memory_op(
-    new_client: Callable[[], Endpoint],
-    new_server: Callable[[], Endpoint],
-    case: Case,
-    block: bytes,
-    digest: bytes,
-    clock: SideClock,
-) -> OpTimes:
-    start = time.perf_counter()
-    client = clock.client_call(new_client)
-    server = clock.server_call(new_server)
-    pump(client, server, clock)
-    if not (client.handshake_done and server.handshake_done):
-        raise ConnectionError("the handshake did not complete")
-    if iterations():
-        clock.client_call(handicap)
-    shaken = time.perf_counter()
-    times = OpTimes(0.0, shaken - start, 0.0)
-    if case.workload == "handshake":
-        clock.client_call(lambda: client.write(b"x"))
+    with clock.operation():
+        start = time.perf_counter()
+        client = clock.client_call(new_client)
+        server = clock.server_call(new_server)
         pump(client, server, clock)
-        data = clock.server_call(server.read)
-        clock.server_call(lambda: server.write(data))
+        if not (client.handshake_done and server.handshake_done):
+            raise ConnectionError("the handshake did not complete")
+        if iterations():
+            clock.client_call(handicap)
+        shaken = time.perf_counter()
+        times = OpTimes(0.0, shaken - start, 0.0)
+        if case.workload == "handshake":
+            clock.client_call(lambda: client.write(b"x"))
+            pump(client, server, clock)
+            data = clock.server_call(server.read)
+            clock.server_call(lambda: server.write(data))
+            pump(client, server, clock)
+            if clock.client_call(client.read) != b"x":
+                raise ValueError("echo mismatch")
+            times.ttfb = time.perf_counter() - start
+        else:
+            crc, left = 0, case.bulk_bytes
+            while left > 0:
+                chunk = block if left >= len(block) else block[:left]
+                clock.client_call(lambda: client.write(chunk))  # noqa: B023
+                wire = clock.client_call(client.take)
+                clock.server_call(lambda: server.feed(wire))  # noqa: B023
+                crc = clock.server_call(lambda: zlib.crc32(server.read(), crc))  # noqa: B023
+                left -= len(chunk)
+            clock.server_call(lambda: server.write(crc.to_bytes(4, "big")))
+            pump(client, server, clock)
+            if clock.client_call(client.read) != digest:
+                raise ValueError("digest mismatch")
+            end = time.perf_counter()
+            times.ttfb = end - start
+            times.transfer = end - shaken
+            times.bytes = case.bulk_bytes
+        clock.client_call(client.close)
         pump(client, server, clock)
-        if clock.client_call(client.read) != b"x":
-            raise ValueError("echo mismatch")
-        times.ttfb = time.perf_counter() - start
-    else:
-        crc, left = 0, case.bulk_bytes
-        while left > 0:
-            chunk = block if left >= len(block) else block[:left]
-            clock.client_call(lambda: client.write(chunk))  # noqa: B023
-            wire = clock.client_call(client.take)
-            clock.server_call(lambda: server.feed(wire))  # noqa: B023
-            crc = clock.server_call(lambda: zlib.crc32(server.read(), crc))  # noqa: B023
-            left -= len(chunk)
-        clock.server_call(lambda: server.write(crc.to_bytes(4, "big")))
+        clock.server_call(server.close)
         pump(client, server, clock)
-        if clock.client_call(client.read) != digest:
-            raise ValueError("digest mismatch")
-        end = time.perf_counter()
-        times.ttfb = end - start
-        times.transfer = end - shaken
-        times.bytes = case.bulk_bytes
-    clock.client_call(client.close)
-    pump(client, server, clock)
-    clock.server_call(server.close)
-    pump(client, server, clock)
-    return times
+        return times
