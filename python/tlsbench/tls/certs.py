@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -26,15 +26,16 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import (
-    ClientVerifier,
     PolicyBuilder,
-    ServerVerifier,
     Store,
     VerificationError,
 )
 
 from .alerts import ProtocolError
 from .constants import AlertDescription
+
+if TYPE_CHECKING:  # types only: ClientVerifier is newer than the pyca we accept
+    from cryptography.x509.verification import ClientVerifier, ServerVerifier
 
 CertKind = Literal["rsa2048", "ecdsa-p256"]
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
