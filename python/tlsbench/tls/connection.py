@@ -186,8 +186,9 @@ class Connection:
             self.fail(AlertDescription.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
         return self._take_events()
 
-    def send_data(self, data: bytes) -> None:
-        """Queue application data; only after the handshake and before close."""
+    def send_data(self, data: bytes | memoryview) -> None:
+        """Queue application data (a memoryview is sealed in place, not copied); only after
+        the handshake and before close."""
         if not self.handshake_complete:
             raise TlsUsageError("send_data before the handshake is complete")
         if self._close_sent:

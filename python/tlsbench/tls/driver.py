@@ -189,7 +189,7 @@ class TlsStream:
         with memoryview(data) as view:
             for start in range(0, len(view), SEND_PIECE):
                 # Not copied: the record layer seals it through the buffer protocol.
-                self.conn.send_data(view[start : start + SEND_PIECE])  # type: ignore[arg-type]
+                self.conn.send_data(view[start : start + SEND_PIECE])
                 self._flush()
 
     def recv(self, max_bytes: int = RECV_SIZE) -> bytes:

@@ -127,7 +127,7 @@ class RecordLayer:
         self._write = _Direction(self._provider, suite, key, iv, version)
 
     # -- output --------------------------------------------------------------
-    def write(self, content_type: ContentType, data: bytes) -> None:
+    def write(self, content_type: ContentType, data: bytes | memoryview) -> None:
         """Queue ``data`` as records of ``content_type`` (fragmented, sealed if keyed).
 
         Handshake messages wait until something else is written, the write key changes
@@ -146,14 +146,14 @@ class RecordLayer:
             self._handshake_out.clear()
             self._emit(_HANDSHAKE, data)
 
-    def _emit(self, content_type: ContentType, data: bytes) -> None:
+    def _emit(self, content_type: ContentType, data: bytes | memoryview) -> None:
         if self._write is None:
             if not data:
                 raise ValueError("empty plaintext record")
             for start in range(0, len(data), MAX_FRAGMENT):
                 chunk = data[start : start + MAX_FRAGMENT]
                 self._header(content_type, len(chunk))
-                self._out.append(chunk)
+                self._out.append(bytes(chunk))  # the same object when it is bytes
             return
         if self.ccs_pending:
             self.write_change_cipher_spec()
