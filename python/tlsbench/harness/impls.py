@@ -35,7 +35,7 @@ from tlsbench.tls import (
     ServerConnection,
 )
 from tlsbench.tls.certs import load_certificate_chain, load_private_key
-from tlsbench.tls.driver import TlsStream, half_close, kernel_timeouts
+from tlsbench.tls.driver import TlsStream, half_close, kernel_timeouts, recv_timed, sendall_timed
 
 from .params import OUR_IMPLS, TLS12_SUITES, Tls
 
@@ -447,17 +447,11 @@ class TcpSession:
 
     def send(self, data: bytes) -> None:
         """Send all of ``data``."""
-        try:
-            self.sock.sendall(data)
-        except BlockingIOError:  # SO_SNDTIMEO expired
-            raise TimeoutError("timed out sending to the peer") from None
+        sendall_timed(self.sock, data)
 
     def recv(self, size: int) -> bytes:
         """Up to ``size`` bytes; b"" at the peer's end of stream."""
-        try:
-            return self.sock.recv(size)
-        except BlockingIOError:  # SO_RCVTIMEO expired
-            raise TimeoutError("timed out waiting for the peer") from None
+        return recv_timed(self.sock, size)
 
     def close(self) -> None:
         """Half-close, read to the peer's end of stream (2 s at most), close."""

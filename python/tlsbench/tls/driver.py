@@ -65,6 +65,23 @@ def kernel_timeouts(sock: socket.socket) -> bool:
     return True
 
 
+def recv_timed(sock: socket.socket, size: int) -> bytes:
+    """``sock.recv(size)``; an expired kernel timeout (``BlockingIOError`` on a socket
+    :func:`kernel_timeouts` made blocking) raises :class:`TimeoutError`, as Python's does."""
+    try:
+        return sock.recv(size)
+    except BlockingIOError:  # SO_RCVTIMEO expired
+        raise TimeoutError("timed out waiting for the peer") from None
+
+
+def sendall_timed(sock: socket.socket, data: bytes) -> None:
+    """``sock.sendall(data)``; an expired kernel timeout raises :class:`TimeoutError`."""
+    try:
+        sock.sendall(data)
+    except BlockingIOError:  # SO_SNDTIMEO expired
+        raise TimeoutError("timed out sending to the peer") from None
+
+
 def half_close(sock: socket.socket) -> None:
     """Half-close, read what the peer still sends until its end of stream (2 s at most),
     then close: the peer reads everything we sent rather than a TCP reset."""
@@ -131,21 +148,19 @@ class TlsStream:
         data = self.conn.data_to_send()
         if data and self._socket_open:
             try:
-                self.sock.sendall(data)
-            except (BlockingIOError, TimeoutError):  # the kernel's timeout, or Python's
+                sendall_timed(self.sock, data)
+            except TimeoutError:  # the kernel's timeout, or Python's: part of a record may be out
                 self._socket_open = False
                 self.sock.close()
-                raise TimeoutError("timed out sending to the peer") from None
+                raise
             except OSError:
                 pass  # the peer is gone; reading will tell
 
     def _read_once(self) -> None:
         try:
-            data = self.sock.recv(RECV_SIZE)
+            data = recv_timed(self.sock, RECV_SIZE)
         except (ConnectionResetError, BrokenPipeError):
             data = b""
-        except BlockingIOError:  # SO_RCVTIMEO expired
-            raise TimeoutError("timed out waiting for the peer") from None
         for event in self.conn.receive_data(data):
             if isinstance(event, ApplicationData):
                 if event.data:
