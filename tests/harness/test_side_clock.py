@@ -17,10 +17,9 @@ def _spin(seconds: float) -> None:
 def test_each_side_is_booked_its_own_calls() -> None:
     clock = SideClock()
     start = time.thread_time()
-    clock.start_op()
-    clock.client_call(lambda: _spin(0.06))
-    clock.server_call(lambda: _spin(0.02))
-    clock.end_op()
+    with clock.operation():
+        clock.client_call(lambda: _spin(0.06))
+        clock.server_call(lambda: _spin(0.02))
     spent = time.thread_time() - start
     assert clock.client > 2 * clock.server > 0
     # The spans are scaled down to the operation's CPU time, never beyond it.
@@ -30,28 +29,25 @@ def test_each_side_is_booked_its_own_calls() -> None:
 
 def test_work_between_the_calls_is_nobodys() -> None:
     clock = SideClock()
-    clock.start_op()
-    clock.client_call(lambda: _spin(0.01))
-    _spin(0.05)  # the harness's own work, between the sides' calls
-    clock.server_call(lambda: _spin(0.01))
-    clock.end_op()
+    with clock.operation():
+        clock.client_call(lambda: _spin(0.01))
+        _spin(0.05)  # the harness's own work, between the sides' calls
+        clock.server_call(lambda: _spin(0.01))
     assert clock.client + clock.server < 0.04
 
 
 def test_time_off_the_cpu_is_not_booked() -> None:
     clock = SideClock()
-    clock.start_op()
-    clock.client_call(lambda: time.sleep(0.1))  # waiting, not running
-    clock.server_call(lambda: _spin(0.01))
-    clock.end_op()
+    with clock.operation():
+        clock.client_call(lambda: time.sleep(0.1))  # waiting, not running
+        clock.server_call(lambda: _spin(0.01))
     assert clock.client < 0.02
 
 
 def test_operations_add_up_and_reset_their_spans() -> None:
     clock = SideClock()
     for _ in range(3):
-        clock.start_op()
-        clock.server_call(lambda: _spin(0.01))
-        clock.end_op()
+        with clock.operation():
+            clock.server_call(lambda: _spin(0.01))
     assert clock.client == 0.0
     assert 0.015 < clock.server

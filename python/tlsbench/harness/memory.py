@@ -2,7 +2,8 @@
 
 No sockets and no kernel: the bytes one side queues are handed to the other, as
 rustls's own benchmark does, so the figures are protocol and crypto alone. Each side's
-share of the CPU is the thread CPU time spent inside its own calls.
+share of the CPU is the time spent inside its own calls, scaled per connection to the
+thread's CPU time (:class:`SideClock`).
 """
 
 from __future__ import annotations
@@ -37,31 +38,21 @@ class SideClock:
         self.server = 0.0
         self._client_span = 0.0
         self._server_span = 0.0
-        self._op_cpu = self._op_wall = 0.0
 
     @contextlib.contextmanager
     def operation(self) -> Iterator[None]:
-        """One operation: its calls' spans are booked, scaled, when it ends."""
-        self.start_op()
+        """One operation: when it ends, its calls' spans are booked, scaled by its thread
+        CPU / wall ratio (at most 1)."""
+        self._client_span = self._server_span = 0.0
+        cpu, wall = time.thread_time(), time.perf_counter()
         try:
             yield
         finally:
-            self.end_op()
-
-    def start_op(self) -> None:
-        """An operation begins: its calls' spans are scaled together at ``end_op``."""
-        self._client_span = self._server_span = 0.0
-        self._op_cpu = time.thread_time()
-        self._op_wall = time.perf_counter()
-
-    def end_op(self) -> None:
-        """Book the operation's spans, scaled by its CPU / wall ratio (at most 1)."""
-        cpu = time.thread_time() - self._op_cpu
-        wall = time.perf_counter() - self._op_wall
-        scale = min(1.0, cpu / wall) if wall > 0 else 1.0
-        self.client += self._client_span * scale
-        self.server += self._server_span * scale
-        self._client_span = self._server_span = 0.0
+            cpu = time.thread_time() - cpu
+            wall = time.perf_counter() - wall
+            scale = min(1.0, cpu / wall) if wall > 0 else 1.0
+            self.client += self._client_span * scale
+            self.server += self._server_span * scale
 
     def client_call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the client's account."""
