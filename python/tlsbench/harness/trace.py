@@ -349,7 +349,7 @@ def watching_transcripts() -> Iterator[None]:
         log = _log()
         if log is None:
             return read_records(self, batch)
-        lengths = _records(self._in)
+        lengths = _records(self.unread())
         # One record at a time, so that each record on the wire gets its note: a batch
         # hands consecutive application data out as one.
         records = read_records(self, False)

@@ -78,7 +78,14 @@ class RecordLayer:
 
     def __init__(self, provider: Provider) -> None:
         self._provider = provider
-        self._in = bytearray()
+        self._buf: bytes | bytearray = b""
+        """Received bytes, read from ``_at`` on: the ``bytes`` of a feed itself, read in
+        place, or a ``bytearray`` where a record cut between feeds is put back together."""
+        self._at = 0
+        self._more = b""
+        """The rest of the latest feed, read from ``_more_at`` once ``_buf`` (which then ends
+        on a record boundary) is read up."""
+        self._more_at = 0
         self._plain = bytearray()
         """Where a batch of records is opened; reused, the size of the largest batch."""
         self._out: list[bytes] = []
@@ -181,13 +188,70 @@ class RecordLayer:
         return out
 
     # -- input ---------------------------------------------------------------
-    def feed(self, data: bytes) -> None:
-        """Append bytes received from the peer."""
-        self._in += data
+    def unread(self) -> bytes:
+        """A copy of the unread input up to where the latest feed is read in place (from
+        which harness/trace.py reads the coming records' lengths)."""
+        return bytes(self._buf[self._at :])
 
-    def _next_length(self, start: int) -> int | None:
-        """Length of the record at ``start`` if it is whole, after header checks."""
-        buf = self._in
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Append bytes received from the peer.
+
+        ``bytes`` are read in place, not copied, but for the start that completes a
+        record the previous feed cut; other buffers (which the caller may reuse) are
+        copied.
+        """
+        if self._more:  # the feed before was not read up (reading stopped early)
+            self._append(memoryview(self._more)[self._more_at :])
+            self._more, self._more_at = b"", 0
+        if type(data) is not bytes:
+            self._append(data)
+        elif self._at == len(self._buf):  # nothing waits: read this feed in place
+            self._buf, self._at = data, 0
+        else:
+            cut = self._cut_short(data)
+            if cut >= len(data):
+                self._append(data)
+                return
+            if cut:
+                self._append(memoryview(data)[:cut])
+            self._more, self._more_at = data, cut
+
+    def _append(self, data: bytes | bytearray | memoryview) -> None:
+        """Copy ``data`` after the unread input, into a bytearray of its own."""
+        if self._at or type(self._buf) is bytes:
+            self._buf, self._at = bytearray(memoryview(self._buf)[self._at :]), 0
+        assert isinstance(self._buf, bytearray)
+        self._buf += data
+
+    def _cut_short(self, data: bytes) -> int:
+        """How many bytes of ``data`` complete the last record of the unread input
+        (0 if it ends on a record boundary); framing only, the checks come later."""
+        buf, at, size = self._buf, self._at, len(self._buf)
+        while size - at >= HEADER:
+            at += HEADER + (buf[at + 3] << 8 | buf[at + 4])
+        if at >= size:
+            return at - size
+        head = bytes(buf[at:]) + data[: HEADER - (size - at)]  # a header cut in two
+        if len(head) < HEADER:
+            return len(data)
+        return at + HEADER + (head[3] << 8 | head[4]) - size
+
+    def _consume(self, length: int) -> None:
+        """Move past ``length`` bytes read; a read-up buffer makes way for the next."""
+        self._at += length
+        if self._at == len(self._buf):
+            self._buf, self._at = self._more, self._more_at
+            self._more, self._more_at = b"", 0
+
+    def _keep_rest(self) -> None:
+        """No whole record is left: copy what remains of a feed read in place, so that
+        the feed is freed (its memory is then reused by the next receive)."""
+        if self._at and type(self._buf) is bytes:
+            self._buf, self._at = bytearray(memoryview(self._buf)[self._at :]), 0
+
+    def _next_length(self) -> int | None:
+        """Length of the next record if it is whole, after header checks."""
+        buf, start = self._buf, self._at
         if len(buf) - start < HEADER:
             return None
         content_type = buf[start]
@@ -212,14 +276,15 @@ class RecordLayer:
 
     def read_records(self, batch: bool = False) -> list[Record]:
         """The next whole record, or with ``batch`` the run of whole application_data
-        records at the buffer's start (consecutive data joined into one record).
+        records at the read position (consecutive data joined into one record).
 
         A batch is opened in one provider call; if that fails (a KeyUpdate inside
         it, or a bad record) the cipher is rewound and one record is returned.
         """
         while True:
-            length = self._next_length(0)
+            length = self._next_length()
             if length is None:
+                self._keep_rest()
                 return []
             if batch and self._read is not None:
                 opened = self._open_batch()
@@ -227,19 +292,19 @@ class RecordLayer:
                     return opened
                 if opened is not None:  # empty records only: on to what follows
                     continue
-            record = bytes(self._in[: HEADER + length])
-            del self._in[: HEADER + length]
+            record = bytes(self._buf[self._at : self._at + HEADER + length])
+            self._consume(HEADER + length)
             one = self._open(record)
             if one is not None:
                 return [one]
 
     def _batch_end(self) -> int:
-        """End of the run of whole application_data records at the buffer's start, if
+        """End of the run of whole application_data records at the read position, if
         there are two or more; else 0. A header _next_length would refuse ends the run,
         so that the one-by-one path raises its alert."""
-        buf, size = self._in, len(self._in)
+        buf, size = self._buf, len(self._buf)
         any_version = self.ignore_record_version
-        end = count = 0
+        end, count = self._at, 0
         while size - end >= HEADER and buf[end] == _APPLICATION_DATA:
             length = (buf[end + 3] << 8) | buf[end + 4]
             if length > MAX_CIPHERTEXT or (buf[end + 1] != 3 and not any_version):
@@ -259,15 +324,15 @@ class RecordLayer:
         if direction is None or not end:
             return None
         sequence = direction.cipher.sequence
-        if len(self._plain) < end:  # the plaintexts are shorter than the records
-            self._plain = bytearray(end)
+        if len(self._plain) < end - self._at:  # the plaintexts are shorter than the records
+            self._plain = bytearray(end - self._at)
         try:
-            with memoryview(self._in)[:end] as records:
+            with memoryview(self._buf)[self._at : end] as records:
                 spans = direction.cipher.open_many_into(records, self._plain)
         except Exception:  # replay one by one to find where it fails
             direction.rewind(sequence)
             return None
-        del self._in[:end]
+        self._consume(end - self._at)
         out: list[Record] = []
         data = stop = 0  # the plaintexts are packed: data not yet handed out is [data:offset]
         with memoryview(self._plain) as plain:
