@@ -276,7 +276,8 @@ def fuzz_record(data: bytes, provider: str = "cryptography") -> None:
 
 
 def fuzz_core_open(data: bytes) -> None:
-    """The core's ``open`` and ``open_many`` against the pure-Python provider's, on any bytes.
+    """The core's ``open``, ``open_many`` and (bit 0x40) ``open_many_packed`` against the
+    ``cryptography`` provider's, on any bytes.
 
     Both must accept the same input with the same result, or both refuse it with a
     ``TlsError``: of the same class for ``open``, which must also leave the sequence
@@ -287,13 +288,14 @@ def fuzz_core_open(data: bytes) -> None:
         return
     version, suite = RECORD_SUITES[max(data[0] & 3, 1) - 1]  # the record target's modes
     key, iv = record_keys(version, suite)
-    many = bool(data[0] & 0x80)
+    many, packed = bool(data[0] & 0x80), bool(data[0] & 0x40)
     results = []
     for name in ("rust", "cryptography"):
         cipher = get_provider(name).RecordCipher(version, int(suite), key, iv)
         try:
             if many:
-                result: object = cipher.open_many(data[1:])
+                opened = cipher.open_many_packed if packed else cipher.open_many
+                result: object = opened(data[1:])
             else:
                 result = cipher.open(data[1:])
         except TlsError as exc:

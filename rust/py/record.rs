@@ -17,6 +17,9 @@ pub struct RecordCipher {
     scratch: Vec<u8>,
 }
 
+/// An opened record's (content type, offset, length) in a packed output.
+type Span = (u8, usize, usize);
+
 fn chunks(data: &[u8], max_fragment: usize) -> std::slice::Chunks<'_, u8> {
     data.chunks(max_fragment)
 }
@@ -292,7 +295,7 @@ impl RecordCipher {
         py: Python<'_>,
         records: CBuf,
         mut out: WBuf,
-    ) -> PyResult<Vec<(u8, usize, usize)>> {
+    ) -> PyResult<Vec<Span>> {
         let buf = records.as_bytes();
         let mut copy = Vec::new();
         let buf = out.apart(buf, &mut copy);
@@ -326,6 +329,59 @@ impl RecordCipher {
             work(inner)?
         };
         Ok(res)
+    }
+
+    /// Open a buffer of whole records into one new bytes object, their plaintexts packed
+    /// one after another: (plaintexts, [(content type, offset, length), ...]).
+    fn open_many_packed<'py>(
+        &mut self,
+        py: Python<'py>,
+        records: CBuf,
+    ) -> PyResult<(Bound<'py, PyBytes>, Vec<Span>)> {
+        let buf = records.as_bytes();
+        // The packed size if no TLS 1.3 record is padded (TLS 1.2: always): each record's
+        // plaintext less its type byte.
+        let v13 = usize::from(self.inner.version == Version::Tls13);
+        let mut size = 0usize;
+        for rec in record::split_records(buf) {
+            size += self.cipher_len(rec?)? - v13;
+        }
+        let (inner, scratch) = (&mut self.inner, &mut self.scratch);
+        let mut spans = Vec::new();
+        let mut packed = 0;
+        let plain = PyBytes::new_with(py, size, |out| {
+            let mut work = || -> Result<(), record::RecordError> {
+                for rec in record::split_records(buf) {
+                    let rec = rec?;
+                    let (_, len) = RecordProtector::record_len(rec)?;
+                    let need = len.saturating_sub(inner.overhead() - v13);
+                    let (t, n) = if out.len() - packed >= need {
+                        inner.open_into(rec, &mut out[packed..])?
+                    } else {
+                        // No room for the last record's type byte (and padding): it is
+                        // opened aside and its plaintext copied in.
+                        scratch.resize(need, 0);
+                        let (t, n) = inner.open_into(rec, scratch)?;
+                        out[packed..packed + n].copy_from_slice(&scratch[..n]);
+                        (t, n)
+                    };
+                    spans.push((t, packed, n));
+                    packed += n;
+                }
+                Ok(())
+            };
+            if buf.len() >= GIL_THRESHOLD {
+                py.detach(work)?;
+            } else {
+                work()?;
+            }
+            Ok(())
+        })?;
+        if packed == size {
+            return Ok((plain, spans));
+        }
+        // Padded records left bytes over: the plaintexts alone, in an object of their size.
+        Ok((PyBytes::new(py, &plain.as_bytes()[..packed]), spans))
     }
 }
 

@@ -219,6 +219,17 @@ class RecordCipher:
             at += len(plain)
         return res
 
+    def open_many_packed(self, records: Buffer) -> tuple[bytes, list[tuple[int, int, int]]]:
+        """Open whole records into one new bytes object, plaintexts packed one after another:
+        (plaintexts, [(type, offset, length), ...])."""
+        opened = self.open_many(records)
+        res = []
+        at = 0
+        for t, plain in opened:
+            res.append((t, at, len(plain)))
+            at += len(plain)
+        return b"".join(plain for _, plain in opened), res
+
 
 def _writable(out: Buffer) -> memoryview:
     view = memoryview(out)

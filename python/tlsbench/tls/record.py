@@ -11,6 +11,8 @@ together by :class:`HandshakeBuffer`.
 
 from __future__ import annotations
 
+import struct
+
 from tlsbench.crypto.base import Provider
 from tlsbench.errors import TlsError
 
@@ -38,6 +40,8 @@ A ClientHello has a cap of its own, the largest its syntax allows (MAX_CLIENT_HE
 GCM_EXPLICIT_NONCE = 8
 """TLS 1.2 AES-GCM records start with an 8-byte explicit nonce (RFC 5288 §3)."""
 _TYPES = frozenset(int(t) for t in ContentType)
+_RECORD_HEADER = struct.Struct(">BBxH")
+"""A record header as (content type, major version, length)."""
 
 Record = tuple[int, bytes, bool]
 """A received record: content type, plaintext, and whether it was protected."""
@@ -86,8 +90,6 @@ class RecordLayer:
         """The rest of the latest feed, read from ``_more_at`` once ``_buf`` (which then ends
         on a record boundary) is read up."""
         self._more_at = 0
-        self._plain = bytearray()
-        """Where a batch of records is opened; reused, the size of the largest batch."""
         self._out: list[bytes] = []
         """Records queued for the peer, joined once by take_output (sealed bytes not copied)."""
         self._handshake_out = bytearray()
@@ -305,9 +307,10 @@ class RecordLayer:
         buf, size = self._buf, len(self._buf)
         any_version = self.ignore_record_version
         end, count = self._at, 0
-        while size - end >= HEADER and buf[end] == _APPLICATION_DATA:
-            length = (buf[end + 3] << 8) | buf[end + 4]
-            if length > MAX_CIPHERTEXT or (buf[end + 1] != 3 and not any_version):
+        header, data = _RECORD_HEADER.unpack_from, int(_APPLICATION_DATA)
+        while size - end >= HEADER:
+            content_type, major, length = header(buf, end)
+            if content_type != data or length > MAX_CIPHERTEXT or (major != 3 and not any_version):
                 break
             if size - end - HEADER < length:
                 break
@@ -316,26 +319,27 @@ class RecordLayer:
         return end if count > 1 else 0
 
     def _open_batch(self) -> list[Record] | None:
-        """Every whole application_data record buffered, opened in one call into a reused
-        buffer; consecutive application data comes back as one record (none for empty
+        """Every whole application_data record buffered, opened in one call into one bytes
+        object; consecutive application data comes back as one record (none for empty
         records). None to go one by one."""
         direction = self._read
         end = self._batch_end() if direction is not None else 0
         if direction is None or not end:
             return None
         sequence = direction.cipher.sequence
-        if len(self._plain) < end - self._at:  # the plaintexts are shorter than the records
-            self._plain = bytearray(end - self._at)
         try:
             with memoryview(self._buf)[self._at : end] as records:
-                spans = direction.cipher.open_many_into(records, self._plain)
+                packed, spans = direction.cipher.open_many_packed(records)
         except Exception:  # replay one by one to find where it fails
             direction.rewind(sequence)
             return None
         self._consume(end - self._at)
+        if all(t == _APPLICATION_DATA and 0 < n <= MAX_FRAGMENT for t, _, n in spans):
+            self._empty_records = 0  # the usual run: data only, handed out as it is
+            return [(_APPLICATION_DATA, packed, True)]
         out: list[Record] = []
         data = stop = 0  # the plaintexts are packed: data not yet handed out is [data:offset]
-        with memoryview(self._plain) as plain:
+        with memoryview(packed) as plain:
             for content_type, offset, length in spans:
                 self._check_span(content_type, length, direction.version)
                 stop = offset + length
