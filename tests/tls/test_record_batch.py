@@ -12,31 +12,19 @@ import socket
 import threading
 
 import pytest
+from record_pairs import DATA, HANDSHAKE, PROVIDERS, keyed_pair
 
-from tlsbench.crypto import get_provider
 from tlsbench.tls import ClientConfig, ServerConfig
 from tlsbench.tls.alerts import ProtocolError
 from tlsbench.tls.certs import CredentialFiles
-from tlsbench.tls.constants import TLS12, TLS13, AlertDescription, CipherSuite, ContentType
+from tlsbench.tls.constants import TLS12, TLS13, AlertDescription
 from tlsbench.tls.driver import accept, connect
 from tlsbench.tls.record import RecordLayer
-
-PROVIDERS = ["rust", "python", "cryptography"]
-SUITES = {
-    TLS13: (CipherSuite.TLS_AES_128_GCM_SHA256, 12),
-    TLS12: (CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 4),
-}
-DATA = ContentType.APPLICATION_DATA
-HANDSHAKE = ContentType.HANDSHAKE
 
 
 def pair(provider: str, version: int) -> tuple[RecordLayer, RecordLayer]:
     """A writer and a reader keyed alike."""
-    suite, iv_len = SUITES[version]
-    key, iv = os.urandom(16), os.urandom(iv_len)
-    writer, reader = RecordLayer(get_provider(provider)), RecordLayer(get_provider(provider))
-    writer.set_write_key(suite, key, iv, version)
-    reader.set_read_key(suite, key, iv, version)
+    writer, reader, _ = keyed_pair(provider, version)
     return writer, reader
 
 

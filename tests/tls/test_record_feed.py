@@ -12,31 +12,15 @@ import os
 import random
 
 import pytest
+from record_pairs import DATA, HANDSHAKE, PROVIDERS, Keys
+from record_pairs import keyed_pair as pair
 
-from tlsbench.crypto import get_provider
 from tlsbench.errors import TlsError
 from tlsbench.tls.alerts import ProtocolError
-from tlsbench.tls.constants import TLS12, TLS13, AlertDescription, CipherSuite, ContentType
+from tlsbench.tls.constants import TLS12, TLS13, AlertDescription
 from tlsbench.tls.record import RecordLayer
 
-PROVIDERS = ["rust", "python", "cryptography"]
-SUITES = {
-    TLS13: (CipherSuite.TLS_AES_128_GCM_SHA256, 12),
-    TLS12: (CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 4),
-}
-DATA = ContentType.APPLICATION_DATA
-HANDSHAKE = ContentType.HANDSHAKE
-Layers = tuple[RecordLayer, RecordLayer, tuple[CipherSuite, bytes, bytes, int]]
-
-
-def pair(provider: str, version: int) -> Layers:
-    """A writer, a reader keyed alike, and the keys (for more readers)."""
-    suite, iv_len = SUITES[version]
-    key, iv = os.urandom(16), os.urandom(iv_len)
-    writer, reader = RecordLayer(get_provider(provider)), RecordLayer(get_provider(provider))
-    writer.set_write_key(suite, key, iv, version)
-    reader.set_read_key(suite, key, iv, version)
-    return writer, reader, (suite, key, iv, version)
+Layers = tuple[RecordLayer, RecordLayer, Keys]
 
 
 def fresh(layers: Layers) -> RecordLayer:
