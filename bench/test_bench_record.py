@@ -1,5 +1,6 @@
 """Record protection, per provider: seal and open at 64 B, 1350 B and 16 KiB, and
-seal_many / open_many of 1 MiB; pyca's bare AEAD calls alongside as the reference."""
+seal_many / open_many / open_many_packed of 1 MiB; pyca's bare AEAD calls alongside as
+the reference."""
 
 from __future__ import annotations
 
@@ -77,6 +78,16 @@ def test_open_many_1mib(
     benchmark.extra_info["bytes"] = MIB
     records = cipher(provider, suite).seal_many(23, bytes(MIB))
     run(lambda: cipher(provider, suite).open_many(records), heavy=True)
+
+
+@pytest.mark.parametrize("suite", list(SUITES))
+def test_open_many_packed_1mib(
+    run: Callable[..., Any], provider: Provider, suite: str, benchmark: Any
+) -> None:
+    """What the record layer calls on a received run of records: one bytes object out."""
+    benchmark.extra_info["bytes"] = MIB
+    records = cipher(provider, suite).seal_many(23, bytes(MIB))
+    run(lambda: cipher(provider, suite).open_many_packed(records), heavy=True)
 
 
 @pytest.mark.parametrize("aead", ["AESGCM", "ChaCha20Poly1305"])
