@@ -308,7 +308,8 @@ impl RecordCipher {
             need += self.cipher_len(rec?)?;
             count += 1;
         }
-        let need = need - v13 * count.saturating_sub(1);
+        // Saturating: a record shorter than its overhead is refused by the open below.
+        let need = need.saturating_sub(v13 * count.saturating_sub(1));
         if out.len() < need {
             return Err(too_small(need, out.len()));
         }
@@ -344,7 +345,8 @@ impl RecordCipher {
         let v13 = usize::from(self.inner.version == Version::Tls13);
         let mut size = 0usize;
         for rec in record::split_records(buf) {
-            size += self.cipher_len(rec?)? - v13;
+            // Saturating: a record shorter than its overhead is refused by the open below.
+            size += self.cipher_len(rec?)?.saturating_sub(v13);
         }
         let (inner, scratch) = (&mut self.inner, &mut self.scratch);
         let mut spans = Vec::new();
