@@ -71,23 +71,16 @@ def test_seal_many_1mib(
     run(cipher(provider, suite).seal_many, 23, bytes(MIB), heavy=True)
 
 
+@pytest.mark.parametrize("call", ["open_many", "open_many_packed"])
 @pytest.mark.parametrize("suite", list(SUITES))
 def test_open_many_1mib(
-    run: Callable[..., Any], provider: Provider, suite: str, benchmark: Any
+    run: Callable[..., Any], provider: Provider, suite: str, call: str, benchmark: Any
 ) -> None:
+    """open_many (a bytes per record) and open_many_packed (one bytes for the run, what the
+    record layer calls on received records)."""
     benchmark.extra_info["bytes"] = MIB
     records = cipher(provider, suite).seal_many(23, bytes(MIB))
-    run(lambda: cipher(provider, suite).open_many(records), heavy=True)
-
-
-@pytest.mark.parametrize("suite", list(SUITES))
-def test_open_many_packed_1mib(
-    run: Callable[..., Any], provider: Provider, suite: str, benchmark: Any
-) -> None:
-    """What the record layer calls on a received run of records: one bytes object out."""
-    benchmark.extra_info["bytes"] = MIB
-    records = cipher(provider, suite).seal_many(23, bytes(MIB))
-    run(lambda: cipher(provider, suite).open_many_packed(records), heavy=True)
+    run(lambda: getattr(cipher(provider, suite), call)(records), heavy=True)
 
 
 @pytest.mark.parametrize("aead", ["AESGCM", "ChaCha20Poly1305"])
