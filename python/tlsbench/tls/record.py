@@ -307,12 +307,12 @@ class RecordLayer:
         buf, size = self._buf, len(self._buf)
         any_version = self.ignore_record_version
         end, count = self._at, 0
-        header, data = _RECORD_HEADER.unpack_from, int(_APPLICATION_DATA)
+        header, app_data = _RECORD_HEADER.unpack_from, int(_APPLICATION_DATA)
         while size - end >= HEADER:
             content_type, major, length = header(buf, end)
-            if content_type != data or length > MAX_CIPHERTEXT or (major != 3 and not any_version):
+            if content_type != app_data or length > MAX_CIPHERTEXT:
                 break
-            if size - end - HEADER < length:
+            if (major != 3 and not any_version) or size - end - HEADER < length:
                 break
             end += HEADER + length
             count += 1
