@@ -70,6 +70,11 @@ def info() -> None:
         click.echo(f"core.{key:<14} {value}")
 
 
+def _figure(x: float) -> str:
+    """A rate for the speed table: whole numbers from 100 up (no exponent), else 4 digits."""
+    return f"{x:.0f}" if x >= 100 else f"{x:.4g}"
+
+
 @main.command()
 @click.option(
     "--impl",
@@ -99,10 +104,10 @@ def speed(providers: tuple[str, ...], suite: str, size: int, budget: float, repe
     base = {m.operation: m.median for m in results if m.provider == chosen[0]}
     click.echo(f"{'provider':<13}{'operation':<58}{'median':>12}  {'min..max':<22}ratio")
     for m in results:
-        spread = f"{m.low:.4g}..{m.high:.4g}"
+        spread = f"{_figure(m.low)}..{_figure(m.high)}"
         ratio = m.median / base[m.operation]
         click.echo(
-            f"{m.provider:<13}{m.operation:<58}{m.median:>10.4g} {m.unit:<6}{spread:<20}"
+            f"{m.provider:<13}{m.operation:<58}{_figure(m.median):>10} {m.unit:<6}{spread:<21} "
             f"{ratio:>6.3g}x"
         )
     click.echo(f"(ratios against {chosen[0]}; each figure is the median of {repeat} samples)")
