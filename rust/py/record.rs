@@ -39,6 +39,13 @@ fn too_small(need: usize, have: usize) -> PyErr {
     ))
 }
 
+/// Bytes `open_into` writes for `record` before it strips the type and padding.
+fn cipher_len(inner: &RecordProtector, record: &[u8]) -> Result<usize, record::RecordError> {
+    let (_, len) = RecordProtector::record_len(record)?;
+    let v13 = usize::from(inner.version == Version::Tls13);
+    Ok(len.saturating_sub(inner.overhead() - v13))
+}
+
 /// Seal `data` in records of at most `max_fragment` bytes into `out` (exactly the total).
 fn seal_chunks(
     inner: &mut RecordProtector,
@@ -275,7 +282,7 @@ impl RecordCipher {
         let mut copy = Vec::new();
         let record = out.apart(record, &mut copy);
         let out = out.as_mut();
-        let need = self.cipher_len(record)?;
+        let need = cipher_len(&self.inner, record)?;
         if out.len() < need {
             return Err(too_small(need, out.len()));
         }
@@ -305,7 +312,7 @@ impl RecordCipher {
         let v13 = usize::from(self.inner.version == Version::Tls13);
         let (mut need, mut count) = (0usize, 0usize);
         for rec in record::split_records(buf) {
-            need += self.cipher_len(rec?)?;
+            need += cipher_len(&self.inner, rec?)?;
             count += 1;
         }
         // Saturating: a record shorter than its overhead is refused by the open below.
@@ -346,7 +353,7 @@ impl RecordCipher {
         let mut size = 0usize;
         for rec in record::split_records(buf) {
             // Saturating: a record shorter than its overhead is refused by the open below.
-            size += self.cipher_len(rec?)?.saturating_sub(v13);
+            size += cipher_len(&self.inner, rec?)?.saturating_sub(v13);
         }
         let (inner, scratch) = (&mut self.inner, &mut self.scratch);
         let mut spans = Vec::new();
@@ -355,8 +362,7 @@ impl RecordCipher {
             let mut work = || -> Result<(), record::RecordError> {
                 for rec in record::split_records(buf) {
                     let rec = rec?;
-                    let (_, len) = RecordProtector::record_len(rec)?;
-                    let need = len.saturating_sub(inner.overhead() - v13);
+                    let need = cipher_len(inner, rec)?;
                     let (t, n) = if out.len() - packed >= need {
                         inner.open_into(rec, &mut out[packed..])?
                     } else {
@@ -384,14 +390,5 @@ impl RecordCipher {
         }
         // Padded records left bytes over: the plaintexts alone, in an object of their size.
         Ok((PyBytes::new(py, &plain.as_bytes()[..packed]), spans))
-    }
-}
-
-impl RecordCipher {
-    /// Bytes `open_into` writes for `record` before it strips the type and padding.
-    fn cipher_len(&self, record: &[u8]) -> PyResult<usize> {
-        let (_, len) = RecordProtector::record_len(record)?;
-        let v13 = usize::from(self.inner.version == Version::Tls13);
-        Ok(len.saturating_sub(self.inner.overhead() - v13))
     }
 }

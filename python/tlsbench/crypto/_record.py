@@ -205,19 +205,15 @@ class RecordCipher:
     def open_many_into(self, records: Buffer, out: Buffer) -> list[tuple[int, int, int]]:
         """Open whole records, plaintexts packed into ``out``: [(type, offset, length), ...]."""
         dst = _writable(out)
-        spans = list(_spans(memoryview(records).cast("B")))
-        need = sum(self._room(end - at - HEADER_LEN) for at, end in spans)
+        frames = list(_spans(memoryview(records).cast("B")))
+        need = sum(self._room(end - at - HEADER_LEN) for at, end in frames)
         # A TLS 1.3 plaintext drops its type byte; the next one is packed over it.
-        if self._v13 and spans:
-            need -= len(spans) - 1
+        if self._v13 and frames:
+            need -= len(frames) - 1
         _check_room(dst, need)
-        res = []
-        at = 0
-        for t, plain in self.open_many(records):
-            dst[at : at + len(plain)] = plain
-            res.append((t, at, len(plain)))
-            at += len(plain)
-        return res
+        packed, spans = self.open_many_packed(records)
+        dst[: len(packed)] = packed
+        return spans
 
     def open_many_packed(self, records: Buffer) -> tuple[bytes, list[tuple[int, int, int]]]:
         """Open whole records into one new bytes object, plaintexts packed one after another:
