@@ -6,8 +6,8 @@ Over TCP the server is a forked process looping on ``driver.accept``; in memory 
 sides run in this thread and bytes are handed across. The client's thread CPU (user and
 system) is read around each phase: building the ``ClientConnection`` (its ClientHello and
 key share), the handshake, and the close (close_notify both ways). Medians in µs. The
-construction makes no system call, so its TCP/memory ratio shows what waiting for the
-peer costs the work done right after it.
+construction is computation and two ``getrandom`` calls, so its TCP/memory ratio shows
+what having just waited for the peer costs the work done right after it.
 """
 
 from __future__ import annotations
