@@ -43,11 +43,13 @@ def group(filename: str, name: str) -> str:
     return "other builtins"
 
 
-def profile(side: Literal["client", "server"], n: int, case: str, provider: str) -> None:
-    """Run 50 unprofiled handshakes, then ``n`` with ``side`` profiled; print the split."""
+def case_configs(case: str, provider: str) -> tuple[ClientConfig, ServerConfig]:
+    """The client and server configs of ``case`` on ``provider``, with fresh credentials.
+
+    No tickets, as in `tlsbench run`'s handshake workload (full handshakes only).
+    """
     kind, versions, suites = CASES[case]
     files = write_credentials(tempfile.mkdtemp(prefix="tlsbench-profile-"), kind)
-    # No tickets, as in `tlsbench run`'s handshake workload (full handshakes only).
     server_config = dataclasses.replace(
         ServerConfig.from_files(files.cert_file, files.key_file, provider=provider), tickets=0
     )
@@ -58,6 +60,12 @@ def profile(side: Literal["client", "server"], n: int, case: str, provider: str)
         versions=versions,
         cipher_suites=suites,
     )
+    return client_config, server_config
+
+
+def profile(side: Literal["client", "server"], n: int, case: str, provider: str) -> None:
+    """Run 50 unprofiled handshakes, then ``n`` with ``side`` profiled; print the split."""
+    client_config, server_config = case_configs(case, provider)
     prof = cProfile.Profile()
 
     def on(profiled: bool) -> None:

@@ -13,37 +13,17 @@ what having just waited for the peer costs the work done right after it.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import signal
 import socket
 import statistics
-import tempfile
 import time
 
-from handshake_profile import CASES
+from handshake_profile import CASES, case_configs
 from tlsbench.tls import ClientConfig, ClientConnection, ServerConfig, ServerConnection
-from tlsbench.tls.certs import write_credentials
 from tlsbench.tls.driver import TlsStream, accept
 
 PHASES = ("construct", "handshake", "close")
-
-
-def configs(case: str, provider: str) -> tuple[ClientConfig, ServerConfig]:
-    """The case's two configs (no tickets: full handshakes only)."""
-    kind, versions, suites = CASES[case]
-    files = write_credentials(tempfile.mkdtemp(prefix="tlsbench-phase-"), kind)
-    server = dataclasses.replace(
-        ServerConfig.from_files(files.cert_file, files.key_file, provider=provider), tickets=0
-    )
-    client = ClientConfig(
-        server_name="localhost",
-        ca_file=files.ca_file,
-        provider=provider,
-        versions=versions,
-        cipher_suites=suites,
-    )
-    return client, server
 
 
 def over_tcp(client: ClientConfig, server: ServerConfig, n: int) -> dict[str, list[float]]:
@@ -124,7 +104,7 @@ def main() -> None:
     parser.add_argument("--case", choices=sorted(CASES), default="tls13")
     parser.add_argument("--impl", default="rust", choices=["rust", "python", "cryptography"])
     args = parser.parse_args()
-    client, server = configs(args.case, args.impl)
+    client, server = case_configs(args.case, args.impl)
     tcp = over_tcp(client, server, args.connections)
     memory = in_memory(client, server, args.connections)
     print(f"client CPU per phase, {args.case}, {args.impl}, {args.connections} connections")
