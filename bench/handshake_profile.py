@@ -3,6 +3,7 @@
 Used by ``profile_server.py`` and ``profile_client.py``. Only the chosen side's calls are
 profiled (its constructor and ``receive_data``); the other side runs unprofiled in the
 same thread. Groups: engine file, pyca's asymmetric calls, the core, other builtins.
+``phase_cpu.py`` takes its configs from :func:`case_configs` too.
 """
 
 from __future__ import annotations
