@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from conftest import TINY, tlsbench
 
@@ -134,6 +136,8 @@ def test_sigint_reaps_every_child(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [
             sys.executable,
+            "-X",
+            "faulthandler",  # a run that hangs is aborted below, and dumps its threads
             "-m",
             "tlsbench",
             "run",
@@ -160,7 +164,15 @@ def test_sigint_reaps_every_child(tmp_path: Path) -> None:
     assert len(children) >= 2, "the run did not start its server and client"
     time.sleep(0.5)
     os.kill(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=20)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGABRT)
+        _, err = proc.communicate(timeout=10)
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        pytest.fail(f"tlsbench run still ran 20 s after SIGINT; its threads:\n{err}")
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     _gone, alive = psutil.wait_procs(children, timeout=5)
