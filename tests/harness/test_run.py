@@ -132,6 +132,13 @@ def test_bad_options_are_one_line_usage_errors() -> None:
         assert "Traceback" not in r.stderr
 
 
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT at its default, so Python turns it into
+    KeyboardInterrupt even when this test runs in a background job, which inherits it
+    ignored (a shell starts background commands so, and Python keeps an ignored SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_reaps_every_child(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [
@@ -154,6 +161,7 @@ def test_sigint_reaps_every_child(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
     parent = psutil.Process(proc.pid)
     deadline = time.monotonic() + 30
