@@ -5,8 +5,8 @@ also opens the records. Measured here in one process, as thread CPU per MiB (med
 several rounds): a loopback TCP receive of 1 MiB (a sender thread feeds it), zlib's
 CRC-32 of 1 MiB, and the core's ``open_many_packed`` of 1 MiB of 16 KiB TLS 1.3
 AES-128-GCM records. The floor of the workload's TLS/TCP ratio is then
-(receive + open + CRC) / (receive + CRC): what the ratio would be with no Python, no
-handshake and no allocation on the TLS side at all.
+(receive + open + CRC) / (receive + CRC): what the ratio would be with no Python and no
+handshake on the TLS side (the open includes allocating its output).
 
 Usage: python3 bench/bulk_floor.py [ROUNDS]
 """
