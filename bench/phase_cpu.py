@@ -2,12 +2,13 @@
 
     python3 bench/phase_cpu.py [CONNECTIONS] [--case tls13|tls12-ecdhe|tls12-rsa] [--impl P]
 
-Over TCP the server is a forked process looping on ``driver.accept``; in memory both
-sides run in this thread and bytes are handed across. The client's thread CPU (user and
-system) is read around each phase: building the ``ClientConnection`` (its ClientHello and
-key share), the handshake, and the close (close_notify both ways). Medians in µs. The
-construction is computation and two ``getrandom`` calls, so its TCP/memory ratio shows
-what having just waited for the peer costs the work done right after it.
+Over TCP the server is a forked process looping on ``driver.accept`` and the client's
+thread CPU (user and system) is read around each phase; in memory both sides run in this
+thread and the client's share is booked as ``tlsbench run --transport memory`` books it.
+The phases: building the ``ClientConnection`` (its ClientHello and key share), the
+handshake, and the close (close_notify both ways). Medians in µs. The construction is
+computation and two ``getrandom`` calls, so its TCP/memory ratio shows what having just
+waited for the peer costs the work done right after it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import statistics
 import time
 
 from handshake_profile import CASES, case_configs
+from tlsbench.harness.impls import OurEndpoint
+from tlsbench.harness.memory import SideClock, pump
 from tlsbench.tls import ClientConfig, ClientConnection, ServerConfig, ServerConnection
 from tlsbench.tls.driver import TlsStream, accept
 
@@ -58,38 +61,26 @@ def over_tcp(client: ClientConfig, server: ServerConfig, n: int) -> dict[str, li
 
 
 def in_memory(client: ClientConfig, server: ServerConfig, n: int) -> dict[str, list[float]]:
-    """Thread CPU of the client's calls per phase of ``n`` in-memory connections."""
+    """The client's CPU per phase of ``n`` in-memory connections, booked as
+    ``tlsbench run --transport memory`` books it (the harness's pump and SideClock)."""
     spent: dict[str, list[float]] = {p: [] for p in PHASES}
-
-    def pump(c: ClientConnection, s: ServerConnection) -> float:
-        """Move bytes until both are quiet; the client's share of the thread CPU."""
-        mine = 0.0
-        while True:
-            t = time.thread_time()
-            to_server = c.data_to_send()
-            mine += time.thread_time() - t
-            to_client = s.data_to_send()
-            if not to_server and not to_client:
-                return mine
-            if to_server:
-                s.receive_data(to_server)
-            if to_client:
-                t = time.thread_time()
-                c.receive_data(to_client)
-                mine += time.thread_time() - t
-
+    clock = SideClock()
     for i in range(n + 20):
-        t0 = time.thread_time()
-        c = ClientConnection(client)
-        construct = time.thread_time() - t0
-        s = ServerConnection(server)
-        handshake = pump(c, s)
-        t = time.thread_time()
-        c.close()
-        close = time.thread_time() - t + pump(c, s)
-        s.close()
-        close += pump(c, s)
-        if not (c.handshake_complete and s.handshake_complete):
+        before = clock.client
+        with clock.operation():
+            c = clock.client_call(lambda: OurEndpoint(ClientConnection(client)))
+        construct, before = clock.client - before, clock.client
+        with clock.operation():
+            s = OurEndpoint(ServerConnection(server))
+            pump(c, s, clock)
+        handshake, before = clock.client - before, clock.client
+        with clock.operation():
+            clock.client_call(c.close)
+            pump(c, s, clock)
+            s.close()
+            pump(c, s, clock)
+        close = clock.client - before
+        if not (c.handshake_done and s.handshake_done):
             raise SystemExit("the handshake did not complete")
         if i >= 20:
             for phase, v in zip(PHASES, (construct, handshake, close), strict=True):
